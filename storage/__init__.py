@@ -1,0 +1,1 @@
+"""ORM models, migrations, sessions, upserts, search and the evidence store."""
