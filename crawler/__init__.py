@@ -1,0 +1,1 @@
+"""Scrapy settings, generic spiders, page objects, middlewares and pipelines."""
