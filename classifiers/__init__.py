@@ -1,0 +1,1 @@
+"""Listing category model and vendor alias clustering: pure functions over records."""

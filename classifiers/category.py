@@ -1,0 +1,138 @@
+"""Public API of the listing category classifier (contract in docs/classifier.md).
+
+    predict_categories(records) -> [{"category", "category_scores", "needs_review", "model_version"}]
+    score_post(text, substances) -> {"trade_relevance", "category", "category_scores", "needs_review", ...}
+
+The shipped model (classifiers/models/category.joblib) is loaded once and cached; it needs no network.
+Low-confidence items are flagged `needs_review` instead of being silently guessed: the top calibrated
+probability is below the model's review threshold, or the text has no content to read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from classifiers.category_lexicon import default_matcher
+from classifiers.category_model import MODEL_DIR, CategoryModel, with_substances
+from classifiers.category_taxonomy import LABELS
+
+__all__ = ["LABELS", "predict_categories", "score_post", "trade_relevance", "load_model", "set_model"]
+
+_lock = threading.Lock()
+_model: CategoryModel | None = None
+
+
+def load_model(directory: Path | None = None) -> CategoryModel:
+    """The cached shipped model (or the one in `directory`, which then replaces the cache)."""
+    global _model
+    with _lock:
+        if directory is not None:
+            _model = CategoryModel.load(directory)
+        elif _model is None:
+            _model = CategoryModel.load(MODEL_DIR)
+        return _model
+
+
+def set_model(model: CategoryModel | None) -> None:
+    """Use `model` for predictions (tests, or a freshly trained model); None resets to the shipped one."""
+    global _model
+    with _lock:
+        _model = model
+
+
+def _has_text(record: Mapping[str, Any]) -> bool:
+    return any(str(record.get(k) or "").strip() for k in ("title", "description", "text"))
+
+
+def predict_categories(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Category, calibrated scores for all 12 labels, review flag and model version per record.
+
+    Each record has `title`, optional `description`/`text`, and `substances` (the extractors' output,
+    may be empty). Records without any text get `not_drug` with `needs_review` set. Records with
+    `kind: "post"` (forum posts) also get `trade_relevance` (see score_post).
+    """
+    model = load_model()
+    records = list(records)
+    if not records:
+        return []
+    probs = model.predict_proba(with_substances(records))
+    threshold = model.review_threshold
+    out = []
+    for record, row in zip(records, probs, strict=True):
+        scores = {label: round(float(p), 6) for label, p in zip(LABELS, row, strict=True)}
+        best = max(scores, key=scores.__getitem__)
+        needs_review = scores[best] < threshold or not _has_text(record)
+        out.append({"category": best, "category_scores": scores, "needs_review": bool(needs_review),
+                    "model_version": model.version})
+    add_post_relevance(records, out)
+    return out
+
+
+# --- forum posts -------------------------------------------------------------------------------------
+# Trade relevance is a transparent score, not a trained model: no labelled forum data existed when this was
+# written (the testbed forum's answer key is the evaluation, scripts/eval_category.py --posts). It adds
+# log-odds for selling/buying language, prices, quantities and contact cues to the evidence that a drug is
+# named, so a trip report that names LSD scores low and "selling 10 tabs, 5$ each, PM me" scores high.
+_TRADE_CUES: list[tuple[re.Pattern[str], float]] = [
+    (re.compile(r"\b(?:selling|sell|for sale|wts|in stock|restock(?:ed)?|available now|vendor|shop)\b"), 1.6),
+    (re.compile(r"\b(?:buying|buy|wtb|looking for|need a (?:plug|connect|source)|where (?:can|to) (?:i )?"
+                r"(?:get|buy|find))\b"), 1.2),
+    (re.compile(r"\b(?:pm|dm|msg|message|contact|wickr|telegram|signal|threema|session|jabber|xmpp|"
+                r"email)\b(?: me)?"), 1.0),
+    (re.compile(r"(?:[$€£]\s?\d|\d\s?(?:usd|eur|gbp|btc|xmr|\$|€|£)\b|\bprice[sd]?\b|\bcheap\b)"), 1.4),
+    (re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:g|gr|grams?|kg|oz|mg|ug|µg|mcg|ml|tabs?|pills?|hits?)\b"), 0.8),
+    (re.compile(r"\b(?:ship(?:ping|s|ped)?|deliver(?:y|ed)?|stealth|escrow|fe\b|finalize|tracking|"
+                r"worldwide|domestic|dead ?drop|pickup|meet ?up)\b"), 1.0),
+    (re.compile(r"\b(?:bulk|wholesale|samples?|discount|deal|offer|menu|reship)\b"), 0.8),
+]
+_NON_TRADE_CUES: list[tuple[re.Pattern[str], float]] = [
+    (re.compile(r"\b(?:trip report|experience|harm reduction|dosage|dose|safe(?:ly|ty)?|test kit|"
+                r"reagent|effects?|tolerance|withdrawal|recovery|sober|news|arrested|busted|article)\b"), 0.9),
+]
+_BIAS = -3.2
+
+
+def trade_relevance(text: str, substances: Sequence[Mapping[str, Any]] | None = None) -> tuple[float, bool]:
+    """(drug-trade relevance in [0, 1], whether a drug is named) for a post's text; see score_post."""
+    low = (text or "").lower()
+    score = _BIAS
+    for pattern, weight in _TRADE_CUES:
+        score += weight * min(len(pattern.findall(low)), 2)
+    for pattern, weight in _NON_TRADE_CUES:
+        score -= weight * min(len(pattern.findall(low)), 2)
+    named = bool(default_matcher().find(low)) or bool(substances)
+    score += 1.8 if named else -1.5
+    return 1.0 / (1.0 + math.exp(-score)), named
+
+
+def score_post(text: str, substances: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Drug-trade relevance in [0, 1] and a category for a forum post.
+
+    `substances` is the extractors' output for the post (may be empty; None computes it when the
+    extractors are installed). The category comes from the listing model read on the post text.
+    """
+    text = text or ""
+    subs = list(substances) if substances is not None else None
+    record: dict[str, Any] = {"title": text[:300], "text": text[300:3000], "substances": subs}
+    relevance, named = trade_relevance(text, subs)
+    result = predict_categories([record])[0]
+    if not named and result["category"] != "not_drug":
+        result["needs_review"] = True  # no drug named: a category guessed from style alone
+    return {"trade_relevance": round(relevance, 6), **result}
+
+
+def add_post_relevance(records: Sequence[Mapping[str, Any]], predictions: list[dict[str, Any]]) -> None:
+    """For records of kind "post", add `trade_relevance` to their predictions (in place), as score_post does."""
+    for record, prediction in zip(records, predictions, strict=True):
+        if record.get("kind") != "post":
+            continue
+        text = " ".join(str(record.get(k) or "") for k in ("title", "description", "text")).strip()
+        relevance, named = trade_relevance(text, record.get("substances"))
+        prediction["trade_relevance"] = round(relevance, 6)
+        if not named and prediction["category"] != "not_drug":
+            prediction["needs_review"] = True

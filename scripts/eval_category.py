@@ -1,0 +1,272 @@
+"""Vendor-grouped cross-validation of the category model next to the baseline, on the same folds.
+
+    .venv/bin/python scripts/eval_category.py --data ../shared/data/agora2014/listings.csv [--write-card]
+
+Protocol (fixed, stated in docs/model-card.md): StratifiedGroupKFold by normalised vendor, 5 folds,
+seed 0; rows with an empty label are left out; the shipped synthetic precursor rows are added to every
+training fold and never to a test fold (they are not real and are not evaluated). Baseline: character
+2-5-gram TF-IDF (title + description) into a LinearSVC (C=1). Both see exactly the same folds.
+Prints accuracy, macro-F1, per-class F1 and confusion matrices; --write-card replaces the block between
+the markers in docs/model-card.md. --testbed scores forum posts and listings against the testbed's answer key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.svm import LinearSVC
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from classifiers.category_data import SYNTHETIC_PATH, load_training_data, read_csv  # noqa: E402
+from classifiers.category_model import (  # noqa: E402
+    TrainConfig,
+    fit_clean,
+    grouped_splits,
+    label_issues,
+    with_substances,
+)
+
+CARD = ROOT / "docs" / "model-card.md"
+BEGIN, END = "<!-- eval_category:begin -->", "<!-- eval_category:end -->"
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "agora2014" / "listings.csv"
+
+
+def baseline_predict(train_texts: list[str], train_y: list[str], test_texts: list[str]) -> np.ndarray:
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+    clf = LinearSVC(C=1.0, random_state=0).fit(vec.fit_transform(train_texts), train_y)
+    return clf.predict(vec.transform(test_texts))
+
+
+def _text(record: dict) -> str:
+    return f"{record.get('title', '')} {record.get('description', '')}".strip()
+
+
+def cross_validate(data_path: Path, folds: int, seed: int) -> dict:
+    real = read_csv(data_path)
+    synth = read_csv(SYNTHETIC_PATH, synthetic=True)
+    records = with_substances(real.records)
+    synth_records = with_substances(synth.records)
+    y = np.array(real.labels, dtype=object)
+    pred_model = np.empty(len(y), dtype=object)
+    pred_base = np.empty(len(y), dtype=object)
+    labels = sorted(set(real.labels))
+    oof = np.zeros((len(y), len(labels)))
+    config = TrainConfig(seed=seed)
+    t0 = time.time()
+    for k, (tr, te) in enumerate(grouped_splits(real.labels, real.groups, folds, seed), 1):
+        train_groups = set(real.groups[i] for i in tr)
+        assert not train_groups & set(real.groups[i] for i in te), "a vendor is on both sides of a split"
+        tr_records = [records[i] for i in tr] + synth_records
+        tr_labels = [real.labels[i] for i in tr] + synth.labels
+        tr_groups = [real.groups[i] for i in tr] + synth.groups
+        parts = fit_clean(tr_records, tr_labels, tr_groups, config)
+        d = parts.decision([records[i] for i in te])
+        pred_model[te] = parts.clf.classes_[d.argmax(axis=1)]
+        for j, label in enumerate(parts.clf.classes_):
+            if label in labels:
+                oof[te, labels.index(label)] = d[:, j]
+        pred_base[te] = baseline_predict([_text(records[i]) for i in tr], [real.labels[i] for i in tr],
+                                         [_text(records[i]) for i in te])
+        print(f"fold {k}: {len(tr)} train / {len(te)} test rows, {time.time() - t0:.0f}s", file=sys.stderr)
+    out = {"n_rows": len(y), "n_vendors": len(set(real.groups)), "skipped": real.skipped_unlabelled,
+           "labels": labels, "folds": folds, "seed": seed, "data": data_path.name}
+    for name, pred in (("model", pred_model), ("baseline", pred_base)):
+        out[name] = {
+            "accuracy": accuracy_score(y, pred),
+            "macro_f1": f1_score(y, pred, average="macro", labels=labels),
+            "per_class_f1": dict(zip(labels, f1_score(y, pred, average=None, labels=labels), strict=True)),
+            "confusion": confusion_matrix(y, pred, labels=labels),
+        }
+    out["ceiling"] = ceiling(records, real.labels, real.groups, oof, labels)
+    return out
+
+
+def ceiling(records: list[dict], y: list[str], groups: list[str], oof: np.ndarray, labels: list[str]) -> dict:
+    """How far the labels themselves allow a text model to go (analysis only; the metric stays on real labels).
+
+    * substance oracle: every row whose extractors find substances gets the most common label of its exact
+      substance set, counted on all rows (in-sample, so optimistic): the best any rule "substance -> label"
+      can do when it knows the substance perfectly;
+    * title agreement: rows whose normalised title (letters only, word set) also occurs at another vendor;
+      how often their label equals the other vendors' most common label for that title;
+    * label issues: confident-learning issues in the model's vendor-grouped out-of-fold predictions, and
+      the label pairs they fall on.
+    """
+    import re
+    from collections import Counter, defaultdict
+
+    yy = np.array(y, dtype=object)
+    keys = [tuple(sorted({str(s.get("canonical")) for s in r.get("substances") or []})) for r in records]
+    by_key: dict[tuple, Counter] = defaultdict(Counter)
+    for k, lab in zip(keys, y, strict=True):
+        by_key[k][lab] += 1
+    has = np.array([bool(k) for k in keys])
+    oracle = np.array([by_key[k].most_common(1)[0][0] for k in keys], dtype=object)
+    by_title: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r, lab, g in zip(records, y, groups, strict=True):
+        by_title[" ".join(sorted(set(re.sub(r"[^a-z]+", " ", r["title"].lower()).split())))].append((g, lab))
+    shared = agree = 0
+    for rows in by_title.values():
+        if len({g for g, _ in rows}) < 2:
+            continue
+        for g, lab in rows:
+            shared += 1
+            agree += Counter(x for gg, x in rows if gg != g).most_common(1)[0][0] == lab
+    y_index = np.array([labels.index(v) for v in y])
+    issues = label_issues(oof, y_index)
+    suggested = np.where(oof >= -9, oof, -np.inf).argmax(axis=1)
+    pairs = Counter((y[i], labels[suggested[i]]) for i in np.where(issues)[0])
+    wrong = oof.argmax(axis=1) != y_index
+    return {
+        "oracle_rows": int(has.sum()),
+        "oracle_accuracy": accuracy_score(yy[has], oracle[has]),
+        "oracle_macro_f1": f1_score(yy[has], oracle[has], average="macro", labels=labels),
+        "oracle_per_class": dict(zip(labels, f1_score(yy[has], oracle[has], average=None, labels=labels),
+                                     strict=True)),
+        "shared_title_rows": shared,
+        "shared_title_agreement": agree / shared if shared else float("nan"),
+        "issues": int(issues.sum()),
+        "errors": int(wrong.sum()),
+        "errors_that_are_issues": int((wrong & issues).sum()),
+        "issue_pairs": pairs.most_common(8),
+    }
+
+
+def _confusion_md(cm: np.ndarray, labels: list[str]) -> str:
+    short = [lab[:6] for lab in labels]
+    lines = ["| true \\ predicted | " + " | ".join(short) + " |", "|---" * (len(labels) + 1) + "|"]
+    for lab, row in zip(labels, cm, strict=True):
+        lines.append(f"| {lab} | " + " | ".join(str(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def render(res: dict) -> str:
+    m, b = res["model"], res["baseline"]
+    lines = [
+        f"Vendor-grouped {res['folds']}-fold CV (StratifiedGroupKFold, seed {res['seed']}) on {res['data']}: "
+        f"{res['n_rows']} labelled rows, {res['n_vendors']} vendors ({res['skipped']} rows with an empty "
+        "label left out). Reproduce: `.venv/bin/python scripts/eval_category.py --data "
+        "../shared/data/agora2014/listings.csv`.",
+        "",
+        "| | accuracy | macro-F1 |",
+        "|---|---|---|",
+        f"| narcowatch model | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |",
+        f"| baseline (char TF-IDF + LinearSVC) | {b['accuracy']:.3f} | {b['macro_f1']:.3f} |",
+        "",
+        "| class | F1 model | F1 baseline |",
+        "|---|---|---|",
+    ]
+    for lab in res["labels"]:
+        lines.append(f"| {lab} | {m['per_class_f1'][lab]:.3f} | {b['per_class_f1'][lab]:.3f} |")
+    lines += ["", "Confusion matrix, model (rows: true label):", "", _confusion_md(m["confusion"], res["labels"]),
+              "", "Confusion matrix, baseline:", "", _confusion_md(b["confusion"], res["labels"])]
+    c = res["ceiling"]
+    weak = ", ".join(f"{k} {v:.2f}" for k, v in sorted(c["oracle_per_class"].items(), key=lambda kv: kv[1])[:4])
+    pairs = "; ".join(f"{a} -> {b} {n}" for (a, b), n in c["issue_pairs"])
+    lines += ["", "Ceiling analysis (label noise; analysis only, the figures above are on the real labels):", "",
+              f"- substance oracle: the {c['oracle_rows']} rows where the extractors find substances, each given "
+              "the most common label of its exact substance set (in-sample, optimistic): accuracy "
+              f"{c['oracle_accuracy']:.3f}, macro-F1 {c['oracle_macro_f1']:.3f}; weakest classes {weak}.",
+              f"- identical titles across vendors: {c['shared_title_rows']} rows share their normalised title "
+              f"with another vendor; their label equals the other vendors' majority label in "
+              f"{c['shared_title_agreement']:.1%} of them.",
+              f"- confident learning on the model's out-of-fold predictions: {c['issues']} rows "
+              f"({c['issues'] / res['n_rows']:.1%}) are label issues; {c['errors_that_are_issues']} of the model's "
+              f"{c['errors']} errors are among them. Label -> suggested: {pairs}."]
+    return "\n".join(lines)
+
+
+def write_card(block: str) -> None:
+    text = CARD.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{CARD}: markers {BEGIN} / {END} not found; add them where the figures go")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    CARD.write_text(f"{head}{BEGIN}\n{block}\n{END}{tail}", encoding="utf-8")
+    print(f"updated {CARD}", file=sys.stderr)
+
+
+def _canonical_categories() -> dict[str, str]:
+    import csv
+    with (ROOT / "extractors" / "data" / "canonical.csv").open(newline="", encoding="utf-8") as fh:
+        return {row["id"]: row["category"] for row in csv.DictReader(fh)}
+
+
+def eval_testbed(seeds: list[int], days: list[int]) -> None:
+    """Forum posts (trade relevance, category) and market listings (category) against the answer key.
+
+    Testbed text is generated, not real: these figures check the plumbing and the synthetic vocabulary,
+    they are not a measure of accuracy on real markets. A post's true category is the category of its
+    substances when they all share one; posts naming no substance or several categories are not scored.
+    """
+    try:
+        from testbed import answer_key  # type: ignore[attr-defined]
+    except ImportError:
+        raise SystemExit("testbed.answer_key is not available; nothing to evaluate") from None
+    from sklearn.metrics import roc_auc_score
+
+    from classifiers.category import predict_categories, score_post
+
+    canon = _canonical_categories()
+    y_trade, s_trade, y_cat, p_cat, y_lst, p_lst = [], [], [], [], [], []
+    for seed in seeds:
+        for day in days:
+            key = answer_key(seed, day)
+            for post in key.get("posts", []):
+                res = score_post(str(post.get("text") or ""), None)
+                y_trade.append(bool(post.get("is_trade")))
+                s_trade.append(res["trade_relevance"])
+                cats = {canon.get(s) for s in post.get("substances") or []} - {None}
+                truth = post.get("category") or (cats.pop() if len(cats) == 1 else None)
+                if truth:
+                    y_cat.append(truth)
+                    p_cat.append(res["category"])
+            listings = [x for x in key.get("listings", []) if x.get("category")]
+            preds = predict_categories([{"title": x.get("title", ""), "description": x.get("description", ""),
+                                         "substances": None} for x in listings])
+            y_lst += [x["category"] for x in listings]
+            p_lst += [p["category"] for p in preds]
+    pred = [s >= 0.5 for s in s_trade]
+    print(f"testbed seeds {seeds} days {days}")
+    print(f"posts: {len(y_trade)} ({sum(y_trade)} trade); trade relevance ROC AUC "
+          f"{roc_auc_score(y_trade, s_trade):.3f}, F1@0.5 {f1_score(y_trade, pred):.3f}, "
+          f"accuracy@0.5 {accuracy_score(y_trade, pred):.3f}")
+    if y_cat:
+        print(f"post category (posts naming one category): accuracy {accuracy_score(y_cat, p_cat):.3f}, "
+              f"macro-F1 {f1_score(y_cat, p_cat, average='macro'):.3f} on {len(y_cat)} posts")
+    if y_lst:
+        print(f"listing category: accuracy {accuracy_score(y_lst, p_lst):.3f}, macro-F1 "
+              f"{f1_score(y_lst, p_lst, average='macro'):.3f} on {len(y_lst)} listings")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled listings CSV")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--write-card", action="store_true", help="write the figures into docs/model-card.md")
+    ap.add_argument("--testbed", action="store_true",
+                    help="evaluate posts (trade relevance, category) and listings on the testbed answer key")
+    ap.add_argument("--testbed-seeds", type=int, nargs="*", default=[1, 2])
+    ap.add_argument("--testbed-days", type=int, nargs="*", default=[1, 7])
+    args = ap.parse_args()
+    if args.testbed:
+        eval_testbed(args.testbed_seeds, args.testbed_days)
+        return
+    load_training_data([args.data])  # validates the file with a clear error before the long run
+    block = render(cross_validate(args.data, args.folds, args.seed))
+    print(block)
+    if args.write_card:
+        write_card(block)
+
+
+if __name__ == "__main__":
+    main()
