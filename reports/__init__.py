@@ -1,0 +1,1 @@
+"""Weekly trend export for the drug desk."""
