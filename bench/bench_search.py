@@ -1,0 +1,354 @@
+"""Investigator search on 1M listings: p95 latency of `storage.search.search_listings` (the count, the ranked
+page of 50 ids) plus loading the 50 result rows as the web page does, over a fixed mix of word and filter
+queries, on SQLite and PostgreSQL. Target: p95 <= 100 ms on both.
+
+Baseline: the same word queries as an unindexed `title LIKE '%word%'` scan with a LIMIT 50 page and a count,
+i.e. what search would cost without the full-text index, measured on the same database in the same run.
+
+The 1M-row SQLite database is built once (bulk inserts with the FTS triggers off, then one FTS rebuild) and
+cached under bench/_work/. PostgreSQL uses NARCOWATCH_TEST_DATABASE_URL or the local test server, in a
+private schema dropped afterwards; the same rows arrive by COPY (streamed from the SQLite cache by the
+`sqlite3` tool when it is installed, else generated again) with the GIN index built after loading.
+
+Latency is wall time, so a loaded machine inflates it; the SQLite row's note also gives the in-process CPU
+p95 (all of SQLite's work happens in this process) and the load average during the run.
+Set NARCOWATCH_BENCH_SEARCH_ROWS to bench a smaller database (e.g. 100000 while developing).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.search import ListingFilters, search_listings
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "_work"
+ROWS = int(os.environ.get("NARCOWATCH_BENCH_SEARCH_ROWS", "1000000"))
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+SITES = [f"market_{c}" for c in "abcdefghij"]
+COUNTRIES = ["NL", "DE", "GB", "US", "ES", "FR", "BE", "PL", "CZ", "CA", "AU", "EU", "WW"]
+# (substance id, category, words that appear in titles); weights follow a long tail as on real markets
+SUBSTANCES = [
+    ("cannabis", "cannabis", ["weed", "cannabis", "kush", "haze", "og"]), ("cocaine", "stimulants", ["cocaine", "coke"]),
+    ("mdma", "ecstasy", ["mdma", "pills", "molly"]), ("amphetamine", "stimulants", ["speed", "amphetamine", "paste"]),
+    ("hashish", "cannabis", ["hash", "hashish", "pollen"]), ("lsd", "psychedelics", ["lsd", "blotter", "tabs"]),
+    ("ketamine", "dissociatives", ["ketamine", "ket", "shards"]), ("heroin", "opioids", ["heroin", "brown"]),
+    ("methamphetamine", "stimulants", ["meth", "crystal", "ice"]), ("alprazolam", "benzodiazepines", ["xanax", "bars"]),
+    ("psilocybin", "psychedelics", ["shrooms", "mushrooms", "cubensis"]), ("oxycodone", "opioids", ["oxy", "m30"]),
+    ("2c-b", "psychedelics", ["2cb", "nexus"]), ("testosterone", "doping", ["test", "enanthate"]),
+    ("diazepam", "benzodiazepines", ["valium", "diazepam"]), ("fentanyl", "opioids", ["fentanyl", "fent"]),
+    ("ghb", "dissociatives", ["ghb", "gbl"]), ("tramadol", "prescription", ["tramadol", "tramal"]),
+    ("3-mmc", "nps", ["3mmc", "crystals"]), ("bmk", "precursors", ["bmk", "glycidate"]),
+]
+WEIGHTS = [1 / (i + 1) ** 0.9 for i in range(len(SUBSTANCES))]
+FILLER = ["premium", "quality", "pure", "uncut", "fishscale", "lab", "tested", "stealth", "fast", "shipping",
+          "tracked", "free", "bulk", "sample", "wholesale", "best", "new", "batch", "top", "grade", "organic",
+          "vacuum", "sealed", "escrow", "reship", "guarantee", "discount", "offer", "limited", "fresh"]
+DESCRIPTION = ["Ships within 24h.", "Vacuum sealed, odour proof.", "No refunds without photo.", "Finalize early for "
+               "regulars.", "Lab tested, results on request.", "Reship once if lost.", "PGP only.",
+               "Stock limited this week.", "Escrow accepted.", "Bulk prices on request."]
+
+# The query mix: what investigators type and filter by. (name, words, filters)
+QUERIES: list[tuple[str, str, ListingFilters]] = [
+    ("word, common", "cocaine", ListingFilters()),
+    ("word, rare", "glycidate", ListingFilters()),
+    ("two words", "mdma pills", ListingFilters()),
+    ("prefix", "keta", ListingFilters()),
+    ("word + site", "kush", ListingFilters(sites=["market_c"])),
+    ("word + category + origin", "crystal", ListingFilters(categories=["stimulants"], origins=["NL"])),
+    ("word + price per g", "cocaine", ListingFilters(min_price_per_unit=40, max_price_per_unit=60)),
+    ("word + dates", "heroin", ListingFilters(seen_from=T0 + timedelta(days=200), seen_to=T0 + timedelta(days=260))),
+    ("filters only: category", "", ListingFilters(categories=["opioids"])),
+    ("filters only: substance + origin", "", ListingFilters(substances=["fentanyl"], origins=["US"])),
+    ("filters only: destination", "", ListingFilters(destination="DE", categories=["psychedelics"])),
+    ("no words, no filters", "", ListingFilters()),
+    ("word + active", "xanax", ListingFilters(active_only=True)),
+    ("three words", "uncut fishscale cocaine", ListingFilters()),
+]
+
+
+def _rows(n: int, seed: int = 7):
+    rng = random.Random(seed)
+    for i in range(1, n + 1):
+        sub, cat, words = rng.choices(SUBSTANCES, WEIGHTS)[0]
+        qty = rng.choice([1, 2, 3.5, 5, 7, 10, 14, 28, 50, 100])
+        unit = "unit" if sub in ("mdma", "lsd", "alprazolam", "oxycodone", "2c-b", "diazepam", "tramadol") else "g"
+        title = " ".join([f"{qty:g}{'x' if unit == 'unit' else 'g'}", *rng.sample(FILLER, 2), rng.choice(words),
+                          *rng.sample(FILLER, rng.randint(0, 2))])
+        description = " ".join(rng.sample(DESCRIPTION, 3)) + f" {rng.choice(words)} from {rng.choice(COUNTRIES)}."
+        ppu = round(rng.lognormvariate(3.3, 0.6), 2)
+        first = T0 + timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
+        last = first + timedelta(minutes=rng.randrange(0, 60 * 24 * 60))
+        origin = rng.choice(COUNTRIES[:11])
+        yield {
+            "id": i, "site_id": 1 + i % len(SITES), "external_id": f"E{i}", "url": f"http://m{i % 10}.test/l/{i}",
+            "title": title, "description": description, "price": round(ppu * qty, 2), "currency": "EUR",
+            "quantity": qty, "unit": unit, "price_per_unit": ppu, "ships_from": origin,
+            "ships_to": rng.sample(["EU", "WW", "DE", "GB", "US", "NL", "FR"], rng.randint(1, 3)),
+            "stock": rng.randint(0, 200), "category": cat, "substances": [sub], "needs_review": False,
+            "vendor_account_id": None, "first_seen": first, "last_seen": last, "active": rng.random() < 0.7,
+        }
+
+
+def _seed_sites(conn) -> None:
+    for i, slug in enumerate(SITES, start=1):
+        conn.execute(text("INSERT INTO sites (id, slug, name, kind, base_url, is_onion, created_at) "
+                          "VALUES (:id, :slug, :slug, 'market', :url, false, :at)"),
+                     {"id": i, "slug": slug, "url": f"http://{slug}.test/", "at": T0})
+
+
+COLUMNS = ["id", "site_id", "external_id", "url", "title", "description", "price", "currency", "quantity", "unit",
+           "price_per_unit", "ships_from", "ships_to", "stock", "category", "substances", "needs_review",
+           "vendor_account_id", "first_seen", "last_seen", "active"]
+
+
+def build_sqlite(path: Path, n: int) -> None:
+    """Bulk load with the FTS triggers dropped, then rebuild the FTS index once and restore the triggers."""
+    tmp = path.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{tmp}")
+    upgrade(engine)
+    with engine.begin() as conn:
+        _seed_sites(conn)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        triggers = cur.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name='listings'"
+                               ).fetchall()
+        for name, _ in triggers:
+            cur.execute(f"DROP TRIGGER {name}")
+        cur.execute("PRAGMA synchronous=OFF")
+        insert = f"INSERT INTO listings ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+        batch, subs = [], []
+        for row in _rows(n):
+            values = dict(row)
+            values["ships_to"] = json.dumps(row["ships_to"])
+            values["substances"] = json.dumps(row["substances"])
+            for key in ("first_seen", "last_seen"):  # storage keeps naive UTC text on SQLite
+                values[key] = row[key].replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            batch.append([values[c] for c in COLUMNS])
+            subs.append((row["id"], row["substances"][0]))
+            if len(batch) == 50_000:
+                cur.executemany(insert, batch)
+                cur.executemany("INSERT INTO listing_substances (listing_id, substance) VALUES (?, ?)", subs)
+                batch, subs = [], []
+        if batch:
+            cur.executemany(insert, batch)
+            cur.executemany("INSERT INTO listing_substances (listing_id, substance) VALUES (?, ?)", subs)
+        cur.execute("INSERT INTO listings_fts(listings_fts) VALUES ('rebuild')")
+        for _, sql in triggers:
+            cur.execute(sql)
+        raw.commit()
+        cur.execute("ANALYZE")
+        cur.execute("INSERT INTO listings_fts(listings_fts) VALUES ('optimize')")
+        raw.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+    tmp.replace(path)
+
+
+def _pg_copy_text(value) -> str:
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (list, dict)):
+        value = json.dumps(value)
+    elif isinstance(value, datetime):
+        value = value.isoformat()
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _copy_from_sqlite(cur, sqlite_path: Path) -> bool:
+    """Stream the cached SQLite rows into PostgreSQL as CSV: the `sqlite3` command-line tool writes them
+    (C speed) and PostgreSQL parses them, so the same 1M rows arrive in a minute instead of being generated
+    again in Python. False when the tool is missing (then the rows are generated)."""
+    tool = shutil.which("sqlite3")
+    if tool is None or not sqlite_path.exists():
+        return False
+    cur.execute("SET TimeZone = 'UTC'")  # SQLite keeps naive UTC text
+    for table, columns in (("listings", COLUMNS), ("listing_substances", ["listing_id", "substance"])):
+        proc = subprocess.Popen([tool, "-csv", "-readonly", str(sqlite_path),
+                                 f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid"],
+                                stdout=subprocess.PIPE)
+        out = proc.stdout
+        assert out is not None
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            while chunk := out.read(1 << 20):
+                copy.write(chunk)
+        if proc.wait() != 0:
+            raise RuntimeError(f"sqlite3 could not export {table} from {sqlite_path} (exit {proc.returncode})")
+    return True
+
+
+def build_postgres(url: str, n: int, sqlite_path: Path | None = None) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        _seed_sites(conn)
+        conn.execute(text("DROP INDEX ix_listings_search_vector"))
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if sqlite_path is not None and _copy_from_sqlite(cur, sqlite_path):
+            _finish_postgres(raw, cur, n)
+            return
+        with cur.copy(f"COPY listings ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            buf = io.StringIO()
+            for row in _rows(n):
+                buf.write("\t".join(_pg_copy_text(row[c]) for c in COLUMNS) + "\n")
+                if buf.tell() > 8_000_000:
+                    copy.write(buf.getvalue())
+                    buf = io.StringIO()
+            copy.write(buf.getvalue())
+        with cur.copy("COPY listing_substances (listing_id, substance) FROM STDIN") as copy:
+            buf = io.StringIO()
+            for row in _rows(n):
+                buf.write(f"{row['id']}\t{row['substances'][0]}\n")
+            copy.write(buf.getvalue())
+        _finish_postgres(raw, cur, n)
+    finally:
+        raw.close()
+        engine.dispose()
+
+
+def _finish_postgres(raw, cur, n: int) -> None:
+    cur.execute("CREATE INDEX ix_listings_search_vector ON listings USING GIN (search_vector)")
+    cur.execute("SELECT setval(pg_get_serial_sequence('listings', 'id'), %s)", (n,))
+    raw.commit()
+    cur.execute("ANALYZE")
+    raw.commit()
+
+
+def _p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def measure(engine, repeat: int = 5, cpu: list[float] | None = None) -> tuple[list[float], dict[str, float]]:
+    """All latencies (ms) over the query mix, and each query's median. `cpu` collects this process's CPU
+    time per search: on SQLite that is all the work, so it shows the cost apart from a busy machine's waits."""
+    from web.search_view import COUNT_LIMIT, listing_rows
+
+    def search(session, words, filters):  # exactly what the web app's search page asks
+        return search_listings(session, words, filters, limit=50, order="newest", count_limit=COUNT_LIMIT)
+
+    samples: list[float] = []
+    per_query: dict[str, float] = {}
+    with Session(engine) as session:
+        for _name, words, filters in QUERIES:  # warm the caches once, as a running server has them
+            search(session, words, filters)
+        for name, words, filters in QUERIES:
+            mine = []
+            for _ in range(repeat):
+                started, cpu_started = time.perf_counter(), time.process_time()
+                page = search(session, words, filters)
+                listing_rows(session, page.ids)
+                mine.append((time.perf_counter() - started) * 1000)
+                if cpu is not None:
+                    cpu.append((time.process_time() - cpu_started) * 1000)
+            samples += mine
+            per_query[name] = statistics.median(mine)
+    return samples, per_query
+
+
+def measure_like(engine, repeat: int = 3) -> list[float]:
+    samples = []
+    with engine.connect() as conn:
+        for _name, words, _filters in QUERIES:
+            if not words:
+                continue
+            pattern = f"%{words.split()[0]}%"
+            for _ in range(repeat):
+                started = time.perf_counter()
+                conn.execute(text("SELECT count(*) FROM listings WHERE title LIKE :p"), {"p": pattern}).scalar()
+                conn.execute(text("SELECT id FROM listings WHERE title LIKE :p ORDER BY last_seen DESC LIMIT 50"),
+                             {"p": pattern}).all()
+                samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _load() -> str:
+    try:
+        return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    except OSError:
+        return "load unknown"
+
+
+def _row(backend: str, samples: list[float], like: list[float], per_query: dict[str, float], build_s: float,
+         cpu: list[float] | None = None) -> dict:
+    p95, base = _p95(samples), _p95(like)
+    slowest = max(per_query, key=per_query.get)
+    cpu_note = f"; in-process CPU p95 {_p95(cpu):.1f} ms" if cpu else ""
+    return {"name": f"search {ROWS:,} listings, {backend}", "metric": "p95 ms", "value": round(p95, 1),
+            "baseline_name": "LIKE '%word%' scan (count + page)", "baseline": round(base, 1),
+            "ratio": round(p95 / base, 4) if base else None, "target": "<= 100 ms",
+            "note": f"{len(samples)} searches over {len(QUERIES)} query kinds; median {statistics.median(samples):.1f} "
+                    f"ms; slowest kind '{slowest}' {per_query[slowest]:.1f} ms{cpu_note}; build {build_s:.0f} s; {_load()}"}
+
+
+def run() -> list[dict]:
+    rows = []
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / f"search_{ROWS}.db"
+    started = time.perf_counter()
+    if not path.exists():
+        build_sqlite(path, ROWS)
+    build_s = time.perf_counter() - started
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        cpu: list[float] = []
+        samples, per_query = measure(engine, cpu=cpu)
+        rows.append(_row("SQLite", samples, measure_like(engine), per_query, build_s, cpu))
+    finally:
+        engine.dispose()
+
+    pg = os.environ.get("NARCOWATCH_TEST_DATABASE_URL") or PG_DEFAULT
+    schema = f"nw_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # no server on this machine: say so in the table rather than fail the bench
+        rows.append({"name": f"search {ROWS:,} listings, PostgreSQL", "metric": "p95 ms", "value": None,
+                     "target": "<= 100 ms", "note": f"skipped: PostgreSQL unreachable ({type(exc).__name__})"})
+        return rows
+    sep = "&" if "?" in pg else "?"
+    url = f"{pg}{sep}options=-csearch_path%3D{schema}"
+    try:
+        started = time.perf_counter()
+        build_postgres(url, ROWS, path)
+        build_s = time.perf_counter() - started
+        engine = make_engine(url)
+        try:
+            samples, per_query = measure(engine)
+            rows.append(_row("PostgreSQL", samples, measure_like(engine), per_query, build_s))
+        finally:
+            engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    return rows
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(r)

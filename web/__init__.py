@@ -1,0 +1,1 @@
+"""Investigator web app and JSON API."""
