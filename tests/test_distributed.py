@@ -1,0 +1,281 @@
+"""Distributed crawling (issue 11) against this machine's Redis and PostgreSQL.
+
+Needs NARCOWATCH_TEST_REDIS_URL (and NARCOWATCH_TEST_DATABASE_URL for crawls); skipped when unset, FAILS when
+set and unreachable. Every test uses its own Redis key prefix and PostgreSQL schema and removes them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from test_crawl_support import compare_listings, compare_vendors, site_id
+
+from bench.distributed_harness import clear_prefix, fleet, subset_profile
+
+REDIS_URL = os.environ.get("NARCOWATCH_TEST_REDIS_URL") or None
+PG_URL = os.environ.get("NARCOWATCH_TEST_DATABASE_URL") or None
+SLUG = "testbed_market_a"
+CATEGORIES = {"pharmacy": "Pharmacy", "benzos": "Benzos", "counterfeits": "Counterfeits"}
+
+
+@pytest.fixture
+def redis_url():
+    if not REDIS_URL:
+        pytest.skip("NARCOWATCH_TEST_REDIS_URL is not set")
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"NARCOWATCH_TEST_REDIS_URL is set but Redis is unreachable: {exc}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def pg_url():
+    if not PG_URL:
+        pytest.skip("NARCOWATCH_TEST_DATABASE_URL is not set")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        pytest.fail(f"NARCOWATCH_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
+    finally:
+        engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture
+def coordinator(redis_url):
+    from crawler.distributed import Coordinator, connect
+
+    prefix = f"nwtest-{uuid.uuid4().hex[:10]}"
+    coord = Coordinator(connect(redis_url), prefix, "site_x")
+    yield coord
+    clear_prefix(redis_url, prefix)
+
+
+# ---------------------------------------------------------------------- queue semantics (Redis only)
+
+
+def test_seen_and_queued_at_once_and_priority_order(coordinator):
+    assert coordinator.enqueue("fp-a", 0, b"a")
+    assert not coordinator.enqueue("fp-a", 0, b"a-again")  # duplicate filter
+    assert coordinator.enqueue("fp-b", -3, b"b")  # priority 3: score -3 comes first
+    assert coordinator.pending() == (2, 0)
+    lease, data = coordinator.pop("w1")
+    assert data == b"b"
+    assert coordinator.pending() == (1, 1)
+    assert not coordinator.complete()
+    coordinator.ack([lease])
+    lease2, data2 = coordinator.pop("w1")
+    assert data2 == b"a" and lease2 != lease
+    coordinator.ack([lease2])
+    assert coordinator.complete() and coordinator.pop("w1") is None
+
+
+def test_dead_workers_leases_are_requeued_live_ones_kept(coordinator):
+    from crawler.distributed import worker_key
+
+    client = coordinator.client
+    client.set(worker_key(coordinator.prefix, "alive"), "1", ex=30)
+    for i in range(4):
+        coordinator.enqueue(f"fp{i}", -i, f"r{i}".encode())
+    taken_dead = [coordinator.pop("dead") for _ in range(2)]
+    taken_alive = coordinator.pop("alive")
+    assert coordinator.pending() == (1, 3)
+    assert sorted(coordinator.leases_of("dead")) == sorted(lease for lease, _ in taken_dead)
+    assert coordinator.reap() == 2  # "dead" has no heartbeat key
+    assert coordinator.pending() == (3, 1)
+    assert coordinator.leases_of("dead") == [] and coordinator.leases_of("alive") == [taken_alive[0]]
+    # the requeued requests keep their priority: the best of the dead worker's comes out first again
+    assert coordinator.pop("alive")[1] == taken_dead[0][1]
+    # a late ack of a requeued lease (the dead worker was only slow) changes nothing
+    coordinator.ack([taken_dead[0][0]])
+    assert coordinator.pending() == (2, 2)
+
+
+def test_shared_rate_limit_spaces_requests_of_all_workers(coordinator):
+    interval, per_thread = 0.05, 8
+    sends: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        from crawler.distributed import Coordinator
+
+        own = Coordinator(coordinator.client, coordinator.prefix, "site_x")
+        for _ in range(per_thread):
+            wait = own.reserve(interval)
+            time.sleep(wait)
+            with lock:
+                sends.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(sends) == 3 * per_thread
+    # 24 sends one interval apart take at least 23 intervals, whatever the number of workers
+    assert max(sends) - started >= (3 * per_thread - 1) * interval * 0.95
+    sends.sort()
+    in_any_window = max(sum(1 for t in sends if s <= t < s + 0.25) for s in sends)
+    assert in_any_window <= 0.25 / interval + 2
+
+
+def test_commands_explain_missing_or_unreachable_redis(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from narcowatch.cli import cli
+
+    monkeypatch.setenv("NARCOWATCH_HOME", str(tmp_path))
+    monkeypatch.delenv("NARCOWATCH_REDIS_URL", raising=False)
+    result = CliRunner().invoke(cli, ["worker", "--burst"])
+    assert result.exit_code == 1 and "NARCOWATCH_REDIS_URL" in result.output
+    monkeypatch.setenv("NARCOWATCH_REDIS_URL", "redis://127.0.0.1:1/0")
+    from crawler.distributed import DistributedError, connect
+
+    with pytest.raises(DistributedError, match="cannot reach Redis at redis://127.0.0.1:1/0"):
+        connect("redis://127.0.0.1:1/0")
+
+
+# ---------------------------------------------------------------------- three workers, one killed
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] < t - window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+@pytest.mark.timeout(420)
+def test_three_workers_one_killed_lose_nothing_and_stay_polite(tmp_path, redis_url, pg_url):
+    from crawler.distributed import Coordinator, connect
+    from storage.db import make_engine
+    from storage.models import CrawlRun, Listing, Page, VendorAccount
+    from testbed.answerkey import answer_key
+    from testbed.server import Testbed
+
+    delay = 0.1  # the profile's limit for this test: at most 10 requests/s to the site, all workers together
+    key = answer_key(day=1)
+    rows = [r for r in key["listings"] if r["site"] == "market_a" and r["breadcrumb"][1] in CATEGORIES.values()]
+    handles = {r["vendor"] for r in rows}
+    vendors = [v for v in key["vendors"] if v["site"] == "market_a" and v["handle"] in handles]
+    profile = subset_profile(tmp_path / "profiles", list(CATEGORIES), SLUG)
+    with Testbed(day=1) as tb, fleet(tmp_path / "fleet", pg_url, redis_url) as f:
+        base = tb.url("market_a") + "/"
+        f.seed(profile, base, "--delay", str(delay))
+        tb.clear_logs()
+        f.start_workers(3, lease_timeout=4)
+        coord = Coordinator(connect(redis_url), f.prefix, SLUG)
+        victim, held, deadline = None, [], time.monotonic() + 180
+        while victim is None:  # kill a worker holding requests, once the crawl is well under way
+            assert time.monotonic() < deadline, "the crawl never got going:\n" + f.log(0)[-3000:]
+            if len(tb.request_log("market_a")) >= 30:
+                for proc in f.workers:
+                    held = coord.leases_of(f.worker_id(proc))
+                    if held and proc.poll() is None:
+                        victim = proc
+                        break
+            time.sleep(0.05)
+        os.kill(victim.pid, signal.SIGKILL)
+        codes = f.wait_workers(timeout=300)
+        survivors = [c for p, c in zip(f.workers, codes, strict=True) if p is not victim]
+        assert survivors == [0, 0], "\n".join(f.log(i)[-2000:] for i in range(3))
+        assert not coord.active() and coord.result()["status"] == "finished"
+
+        engine = make_engine(f.db_url)
+        with Session(engine) as s:
+            run = s.scalars(select(CrawlRun)).one()
+            assert run.status == "finished" and run.stats["complete"] and run.stats["distributed"]
+            problems = compare_listings(s, SLUG, rows, base) + compare_vendors(s, SLUG, vendors, base)
+            assert problems == [], "\n".join(problems[:20])
+            sid = site_id(s, SLUG)
+            # no duplicates: one row per natural key, exactly the key's
+            assert s.scalar(select(func.count()).select_from(Listing).where(Listing.site_id == sid)) == len(rows)
+            assert s.scalar(select(func.count()).select_from(VendorAccount).where(
+                VendorAccount.site_id == sid)) == len(vendors)
+            urls = s.scalar(select(func.count(func.distinct(Page.url))))
+            assert urls == s.scalar(select(func.count()).select_from(Page))
+        engine.dispose()
+        # one WARC file per worker on the shared evidence path, the killed one's included
+        assert len(list((f.home / "shared-evidence" / "warc" / SLUG).glob(f"run-{run.id}-*.warc.gz"))) == 3
+
+        times = [e["ts"] for e in tb.request_log("market_a")]
+        per_window = _max_in_window(times, 2.0)
+        span = max(times) - min(times)
+        print(f"\n{len(times)} requests in {span:.1f} s ({len(times) / span:.1f}/s), at most {per_window} in "
+              f"any 2 s (limit {1 / delay:.0f}/s); killed worker held {len(held)} request(s)")
+        # send slots are one delay apart and given up when a worker wakes up late; a few extra allow for
+        # the testbed server (in this busy process) logging requests later than they were sent
+        assert per_window <= 2 / delay + 4
+        assert len(times) / span <= 1 / delay * 1.05
+        # fetched again: only what the killed worker held (and robots.txt once per worker), not pages of
+        # live workers whose heartbeat was late
+        assert len(times) <= urls + 2 + len(held) + 10
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_three_workers_whole_market_a_and_forum_one_killed(tmp_path, redis_url, pg_url):
+    """The long variant: all of market A and the forum, seeded together, one worker killed mid-crawl."""
+    import subprocess
+    import sys
+
+    from test_crawl_support import PROFILE, compare_posts
+
+    from bench.distributed_harness import ROOT
+    from crawler.distributed import Coordinator, connect
+    from storage.db import make_engine
+    from storage.models import CrawlRun
+    from testbed.answerkey import answer_key
+    from testbed.server import Testbed
+
+    key = answer_key(day=1)
+    with Testbed(day=1) as tb, fleet(tmp_path / "fleet", pg_url, redis_url) as f:
+        f.seed(PROFILE["market_a"], tb.url("market_a") + "/")
+        coord = Coordinator(connect(redis_url), f.prefix, SLUG)
+        # the forum is seeded by a `crawl --distributed` that waits for the workers and prints the summary
+        waiting = subprocess.Popen([sys.executable, "-m", "narcowatch", "crawl", PROFILE["forum"], "--base-url",
+                                    tb.url("forum") + "/", "--distributed"], env=f.env, cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while not coord.client.sismember(f"{f.prefix}:crawls", PROFILE["forum"]):
+            assert waiting.poll() is None, waiting.communicate()
+            time.sleep(0.2)
+        f.start_workers(3, lease_timeout=4)
+        victim, deadline = None, time.monotonic() + 300
+        while victim is None:
+            assert time.monotonic() < deadline, "the crawl never got going:\n" + f.log(0)[-3000:]
+            if len(tb.request_log("market_a")) >= 300:
+                victim = next((p for p in f.workers if coord.leases_of(f.worker_id(p)) and p.poll() is None), None)
+            time.sleep(0.05)
+        os.kill(victim.pid, signal.SIGKILL)
+        codes = f.wait_workers(timeout=1500)
+        assert [c for p, c in zip(f.workers, codes, strict=True) if p is not victim] == [0, 0]
+        out, err = waiting.communicate(timeout=120)
+        assert waiting.returncode == 0 and "finished" in out, err[-3000:]
+        engine = make_engine(f.db_url)
+        with Session(engine) as s:
+            runs = s.scalars(select(CrawlRun)).all()
+            assert len(runs) == 2 and all(r.status == "finished" and r.stats["complete"] for r in runs)
+            base = tb.url("market_a") + "/"
+            problems = compare_listings(s, SLUG, [r for r in key["listings"] if r["site"] == "market_a"], base)
+            problems += compare_vendors(s, SLUG, [v for v in key["vendors"] if v["site"] == "market_a"], base)
+            problems += compare_posts(s, PROFILE["forum"], key)
+            assert problems == [], "\n".join(problems[:20])
+        engine.dispose()
