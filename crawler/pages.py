@@ -208,11 +208,15 @@ class ListingPageObject(PageObject):
                                 "quantity": str(quantity) if quantity is not None else tier.get("quantity"),
                                 "unit": tier.get("unit"), "price": str(price) if price is not None else None})
             options = options or None
+        price, unit = nz.parse_decimal(price_text, fmt), self.v(f.unit)
+        quantity = nz.parse_float(self.v(f.quantity), fmt)
         return ListingRecord(
             external_id=external_id, url=self.url, title=title,
             description=self.v(f.description),
-            price=nz.parse_decimal(price_text, fmt), currency=currency, price_options=options,
-            quantity=nz.parse_float(self.v(f.quantity), fmt), unit=self.v(f.unit),
+            price=price, currency=currency, price_options=options, quantity=quantity, unit=unit,
+            # from the fields the page shows, so it is there whatever the text says (the extractors only
+            # find a price per unit when the title or description states a price)
+            price_per_unit=nz.price_per_unit(price, quantity, unit),
             ships_from=nz.country(self.v(f.ships_from)),
             ships_to=nz.countries(select(self.root, f.ships_to, self.url) if f.ships_to and f.ships_to.all
                                   else self.v(f.ships_to)),
