@@ -114,7 +114,7 @@ def lock_vendors(session: Session, site_id: int, handles, seen_at: datetime) -> 
         ids.update(session.execute(select(VendorAccount.handle, VendorAccount.id)
                                    .where(VendorAccount.site_id == site_id,
                                           VendorAccount.handle.in_(ordered[i:i + 500]))
-                                   .order_by(VendorAccount.handle).with_for_update()).tuples().all())
+                                   .order_by(VendorAccount.handle).with_for_update()).all())
     return ids
 
 
