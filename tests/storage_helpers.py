@@ -33,3 +33,18 @@ def listing(external_id: str = "L1", price: str = "30.00", **kw) -> ListingRecor
                 category="stimulants", substances=["cocaine"])
     base.update(kw)
     return ListingRecord(**base)
+
+
+def drop_audit_guard(session) -> None:
+    """What an attacker with DDL rights does first: drop the triggers that make audit_log append-only
+    (migration 0002), so that the hash chain is the remaining check (the tampering tests need this)."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name == "postgresql":
+        statements = ["DROP TRIGGER audit_log_no_update_delete ON audit_log",
+                      "DROP TRIGGER audit_log_no_truncate ON audit_log"]
+    else:
+        statements = ["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"]
+    for statement in statements:
+        session.execute(text(statement))
+    session.commit()

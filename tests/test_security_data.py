@@ -20,6 +20,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tests.storage_helpers import drop_audit_guard
+
 ROOT = Path(__file__).resolve().parents[1]
 
 SECRETS = {
@@ -184,6 +186,7 @@ def test_forged_entry_inserted_with_a_valid_hash_is_detected(session):
     from storage.models import AuditLog, utcnow
 
     entries = _chain(session)
+    drop_audit_guard(session)
     at = utcnow()
     prev = entries[2].hash
     ids = [e.id for e in entries]
@@ -206,6 +209,7 @@ def test_reordered_and_rewritten_entries_are_detected(session):
     from storage.models import AuditLog
 
     entries = _chain(session)
+    drop_audit_guard(session)
     a, b = entries[1], entries[4]
     swap = {"username": b.username, "detail": b.detail}
     session.execute(update(AuditLog).where(AuditLog.id == b.id).values(username="ghost", detail={"q": "moved"}))
@@ -229,10 +233,105 @@ def test_audit_verify_command_exits_1_on_tampering(nw_home):
     ok = runner.invoke(cli, ["users", "audit-verify"])
     assert ok.exit_code == 0 and "intact" in ok.output
     with Session(default_engine()) as session:
+        drop_audit_guard(session)
         session.delete(session.get(AuditLog, entries[1].id))
         session.commit()
     bad = runner.invoke(cli, ["users", "audit-verify"])
     assert bad.exit_code == 1 and f"audit entry {entries[2].id}" in bad.output
+
+
+def _refused(session, statement, *params) -> str:
+    """Run a statement the triggers must refuse; returns the database's message (the transaction is
+    rolled back)."""
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError) as caught:
+        session.execute(statement, *params)
+        session.flush()
+    session.rollback()
+    return str(caught.value.orig)
+
+
+def test_audit_log_refuses_update_and_delete_at_database_level(session):
+    """The triggers of migration 0002 refuse every UPDATE and DELETE of audit_log (and TRUNCATE on
+    PostgreSQL), through the ORM or raw SQL; appending still works and the chain stays intact."""
+    from sqlalchemy import delete, text
+
+    from storage import audit
+    from storage.models import AuditLog
+
+    entries = _chain(session, 4)
+    before = [(e.id, e.hash, e.detail) for e in entries]
+    target = entries[1].id
+    for statement in (update(AuditLog).where(AuditLog.id == target).values(detail={"q": "innocent"}),
+                      update(AuditLog).values(username="ghost"),
+                      text("UPDATE audit_log SET hash = prev_hash"),
+                      delete(AuditLog).where(AuditLog.id == target),
+                      text("DELETE FROM audit_log")):
+        assert "audit_log is append-only" in _refused(session, statement)
+    entry = session.get(AuditLog, target)
+    entry.action = "login"
+    with pytest.raises(Exception, match="append-only"):
+        session.commit()
+    session.rollback()
+    session.delete(session.get(AuditLog, target))
+    with pytest.raises(Exception, match="append-only"):
+        session.commit()
+    session.rollback()
+    if session.get_bind().dialect.name == "postgresql":
+        assert "TRUNCATE is not allowed" in _refused(session, text("TRUNCATE audit_log"))
+    session.expunge_all()
+    after = list(session.scalars(select(AuditLog).order_by(AuditLog.id)))
+    assert [(e.id, e.hash, e.detail) for e in after] == before
+    audit.append(session, "ivan", "export", "listings", {"rows": 3})  # the writer's lock still works
+    session.commit()
+    assert audit.verify_chain(session) == []
+    assert session.scalar(select(AuditLog.action).order_by(AuditLog.id.desc()).limit(1)) == "export"
+
+
+def test_audit_log_triggers_go_with_a_downgrade_and_come_back(engine):
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.migrate import alembic_config, current_revision
+
+    with Session(engine) as session:
+        _chain(session, 2)
+    command.downgrade(alembic_config(engine), "0001")
+    with engine.begin() as conn:  # without migration 0002 nothing stops an edit
+        conn.execute(text("UPDATE audit_log SET username = 'ghost' WHERE id = 1"))
+    command.upgrade(alembic_config(engine), "head")
+    assert current_revision(engine) == "0002"
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET username = 'ivan' WHERE id = 1"))
+
+
+def test_retention_purge_works_with_the_append_only_audit_log(session, evidence):
+    """Retention purges pages, posts and identifiers, never the audit log: a purge on a database with the
+    triggers runs, and the audit chain is untouched."""
+    from storage.audit import verify_chain
+    from storage.evidence_run import RunEvidence
+    from storage.models import AuditLog, Page, Post, Site
+    from storage.records import PostRecord, ThreadRecord
+    from storage.retention import Rules, purge
+    from storage.upsert import upsert_post, upsert_thread
+    from tests.storage_helpers import at, new_run
+
+    entries = _chain(session, 3)
+    run = new_run(session, slug="forum", when=at(1))
+    rec = RunEvidence(evidence, session, run, session.get(Site, run.site_id))
+    thread = upsert_thread(session, run.site_id, ThreadRecord("t", "t", "http://f/t"), at(1))
+    page = rec.capture(session, "http://f/t", 200, [], b"<p>old</p>", at(1), "text/html")
+    post, _ = upsert_post(session, run.site_id, thread.id, PostRecord("p", "t", "u", "old text", at(1)), at(1))
+    post.page_id = page.id
+    rec.sync()
+    session.commit()
+    result = purge(session, evidence, Rules(pages_days=30, posts_days=30, identifiers_days=30), at(100))
+    assert result.plan.post_ids == [post.id] and result.plan.page_ids == [page.id]
+    assert session.scalar(select(Post.id)) is None and session.scalar(select(Page.id)) is None
+    assert list(session.scalars(select(AuditLog.hash).order_by(AuditLog.id))) == [e.hash for e in entries]
+    assert verify_chain(session) == []
 
 
 # ----------------------------------------------------------------------------------- retention: post holds

@@ -21,6 +21,7 @@ from storage.audit import verify_chain
 from storage.evidence import EvidenceStore, sha256_hex
 from storage.models import AuditLog, ClusterFeedback, ClusterLink, Listing
 from tests import web_fixtures as wf
+from tests.storage_helpers import drop_audit_guard
 from web.access import PUBLIC, ROLES, ROUTE_ROLES, permission_of
 from web.app import create_app
 from web.security import LoginLimiter
@@ -395,6 +396,7 @@ def test_audit_chain_detects_edits_and_deletions(engine):
         assert entries[0].prev_hash == "0" * 64
         assert [e.prev_hash for e in entries[1:]] == [e.hash for e in entries[:-1]]
         assert verify_chain(session) == []
+        drop_audit_guard(session)  # the triggers refuse edits; an attacker with DDL rights drops them first
         session.execute(update(AuditLog).where(AuditLog.id == entries[2].id).values(detail={"q": "innocent"}))
         session.commit()
         problems = verify_chain(session)
