@@ -289,12 +289,16 @@ def upsert_thread(session: Session, site_id: int, record: ThreadRecord, seen_at:
 
 
 def upsert_post(session: Session, site_id: int, thread_id: int, record: PostRecord, seen_at: datetime,
-                page_id: int | None = None) -> tuple[Post, bool]:
+                page_id: int | None = None, author_account_id: int | None = None) -> tuple[Post, bool]:
+    """`author_account_id`: the author's account on the forum (a VendorAccount of the forum site); None
+    leaves a stored link as it is."""
     key = (Post.site_id == site_id, Post.external_id == record.external_id)
     values = {"thread_id": thread_id, "author": record.author, "posted_at": record.posted_at,
               "lang": record.lang, "text": record.text, "quotes": record.quotes, "signature": record.signature,
               "trade_relevance": record.trade_relevance, "category": record.category,
               "substances": sorted(set(record.substances)), "analysis": record.analysis}
+    if author_account_id is not None:
+        values["author_account_id"] = author_account_id
     post = session.scalars(select(Post).where(*key)).one_or_none()
     if post is None:
         inserted = _insert_ignore(session, Post, {"site_id": site_id, "external_id": record.external_id,
