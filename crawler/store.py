@@ -103,6 +103,7 @@ class RunStore:
         self.page_ids: dict[str, int] = {}
         self.vendor_ids: dict[str, int] = {}
         self.thread_ids: dict[str, int] = {}
+        self.author_ids: dict[str, int] = {}  # forum post authors -> their account on this forum
         self.done_urls: set[str] = set()
         self.extra_vendor_urls: list[str] = []
         self.counts = {"pages": 0, "items": 0, "errors": 0, "listings_new": 0, "listings_changed": 0,
@@ -403,16 +404,26 @@ class RunStore:
             if thread_id is None:
                 thread_id = s.scalars(select(Thread.id).where(
                     Thread.site_id == site_id, Thread.external_id == record.thread_external_id)).one()
-            upsert_post(s, site_id, thread_id, record, seen_at, page_id)
+            upsert_post(s, site_id, thread_id, record, seen_at, page_id,
+                        author_account_id=self._author_account(s, record.author, seen_at))
             self.counts["posts"] += 1
         else:  # pragma: no cover - a page object returned something storage cannot hold
             raise TypeError(f"cannot store {type(record).__name__}")
 
+    def _author_account(self, s: Session, handle: str, seen_at: Any) -> int:
+        """The post author's account on this forum (a VendorAccount of the forum site, like a market vendor's,
+        so that vendor clustering compares it with market accounts); created bare, last_seen moved once a run."""
+        account_id = self.author_ids.get(handle)
+        if account_id is None:
+            account, _ = upsert_vendor(s, self.run.site_id, VendorRecord(handle=handle), seen_at)
+            account_id = self.author_ids[handle] = account.id
+        return account_id
+
     def _notice_migration(self, s: Session, account: VendorAccount, record: VendorRecord) -> None:
         """A vendor account new on this site whose handle or strong identifiers are already known on
         another site: raise an alert once (the vendor moved, or opened a second shop)."""
-        if account.first_seen < self.run.started_at or not self.site_known:
-            return
+        if account.first_seen < self.run.started_at or not self.site_known or self.profile.kind != "market":
+            return  # forum members are not vendors opening a shop: clustering links them, with evidence
         values = [v for _, v in record.identifiers]
         other = select(VendorAccount.id, VendorAccount.handle, Site.slug).join(Site).where(
             VendorAccount.site_id != account.site_id)
@@ -434,7 +445,8 @@ class RunStore:
 
 
 def _handles_named(batch: list[Any]) -> set[str]:
-    """Every vendor handle a batch writes or refers to (locked up front, in order, by `lock_vendors`)."""
+    """Every account handle a batch writes or refers to: vendors, and forum post authors (locked up front,
+    in order, by `lock_vendors`)."""
     handles = set()
     for entry in batch:
         record = getattr(entry, "record", None)
@@ -442,6 +454,8 @@ def _handles_named(batch: list[Any]) -> set[str]:
             handles.add(record.handle)
         elif isinstance(record, ListingRecord) and record.vendor_handle:
             handles.add(record.vendor_handle)
+        elif isinstance(record, PostRecord) and record.author:
+            handles.add(record.author)
     return handles
 
 
