@@ -256,6 +256,8 @@ class VendorPageObject(PageObject):
         profile: dict[str, Any] = {name: self.v(spec) for name, spec in f.profile.items()}
         for name in f.wallets_in:
             identifiers += wallets_in(profile.get(name))
+        for name in f.identifiers_in:
+            identifiers += identifiers_in(profile.get(name))
         key = self.v(f.pgp_key)
         if key:
             profile["pgp_key"] = key
@@ -285,6 +287,26 @@ def wallets_in(text: str | None) -> list[tuple[str, str]]:
         logger.warning("wallet extraction unavailable: %s", exc)
         return []
     return [(f["kind"], f["value"]) for f in find_identifiers(text) if f["kind"] in WALLET_KINDS]
+
+
+# a v4 fingerprint written out: 40 hex digits, often in groups of four ("PGP 3A1F 9C2B ...")
+_FINGERPRINT = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{4} ?){9}[0-9A-Fa-f]{4}(?![0-9A-Fa-f])")
+
+
+def identifiers_in(text: str | None) -> list[tuple[str, str]]:
+    """Every identifier in free text (a forum signature): what the extractors find (contacts, e-mail,
+    checksum-valid wallets) and PGP fingerprints written out."""
+    if not text:
+        return []
+    try:
+        from extractors.identifiers import find_identifiers
+    except Exception as exc:  # the extractors are another package: a broken one must not stop a crawl
+        logger.warning("identifier extraction unavailable: %s", exc)
+        found = []
+    else:
+        found = [(f["kind"], normalise_identifier(f["kind"], f["value"])) for f in find_identifiers(text)]
+    found += [("pgp", normalise_identifier("pgp", m.group())) for m in _FINGERPRINT.finditer(text)]
+    return list(dict.fromkeys(found))
 
 
 def key_fingerprint(block: str) -> str | None:

@@ -124,6 +124,9 @@ class VendorFields(_Model):
     profile: dict[str, Selector] = Field(default_factory=dict, description="free fields kept as shown")
     wallets_in: list[str] = Field(default_factory=list,
                                   description="profile fields whose text is scanned for btc/xmr/eth wallets")
+    identifiers_in: list[str] = Field(
+        default_factory=list, description="profile fields (a forum signature) scanned for every identifier the "
+        "extractors know: contacts, e-mail, wallets, and PGP fingerprints written out")
 
 
 class VendorPage(_Model):

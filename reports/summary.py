@@ -141,8 +141,10 @@ class Summary:
     def vendors(self) -> dict:
         active_by_account: Counter[int] = Counter(li.vendor_account_id for li in self._listings(self.act.active[self.w])
                                                   if li.vendor_account_id)
-        new = [a for a in self.ds.accounts.values() if self.w.contains(a.first_seen)]
-        new_prev = [a for a in self.ds.accounts.values() if self.prev.contains(a.first_seen)]
+        # vendor accounts of markets: forum authors are accounts too (for clustering), not new vendors
+        vendors = [a for a in self.ds.accounts.values() if self.ds.sites[a.site_id].kind != "forum"]
+        new = [a for a in vendors if self.w.contains(a.first_seen)]
+        new_prev = [a for a in vendors if self.prev.contains(a.first_seen)]
         rows = [{"site": self.slug[a.site_id], "handle": a.handle, "first_seen": a.first_seen.date().isoformat(),
                  "active_listings": active_by_account.get(a.id, 0)} for a in new]
         rows.sort(key=lambda r: (-r["active_listings"], r["site"], r["handle"]))

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from classifiers.vendors import Account, cluster_accounts  # noqa: E402
 from classifiers.vendors.baseline import handle_baseline  # noqa: E402
-from classifiers.vendors.metrics import bcubed, pairwise  # noqa: E402
+from classifiers.vendors.metrics import bcubed, cross_group_pairs, pairwise  # noqa: E402
 
 SHOP_LINE = re.compile(r"\bVendor on (.+?) as (\S+)")
 FINGERPRINT = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{4} ?){9}[0-9A-Fa-f]{4}(?![0-9A-Fa-f])")
@@ -154,6 +154,10 @@ def crawled_accounts(db_url: str, seed: int, day: int) -> tuple[list[Account], d
     key = testbed.answer_key(seed, day)
     actor_of = {acc["account_id"]: actor["actor_id"] for actor in key["actors"] for acc in actor["accounts"]}
     by_handle = {(v["site"], v["handle"]): actor_of[v["account_id"]] for v in key["vendors"]}
+    # forum authors (stored as accounts of the forum site): their actor from the key's posts and threads
+    for item in [*key["posts"], *key["threads"]]:
+        by_handle.setdefault((item["site"], item["author"]),
+                             actor_of.get(item["account_id"], f"unknown:{item['account_id']}"))
     engine = make_engine(db_url)
     with Session(engine) as session:
         accounts, _ = load_accounts(session)
@@ -178,13 +182,19 @@ def evaluate(name: str, accounts: list[Account], truth: dict[str, str], errors: 
     ours = {m: c.cluster_id for c in result.clusters for m in c.members}
     base = handle_baseline(accounts)
     rows = []
+    # forum <-> market pairs on their own: is a forum author linked to the same actor's shops?
+    group = {a.account_id: "forum" if a.site.removeprefix("testbed_") == "forum" else "market" for a in accounts}
     for method, pred in (("cluster_accounts", ours), ("handle edit distance >= 0.8", base)):
-        pw, b3 = pairwise(pred, truth), bcubed(pred, truth)
+        pw, b3, cross = pairwise(pred, truth), bcubed(pred, truth), cross_group_pairs(pred, truth, group)
         rows.append({"set": name, "method": method, "accounts": len(accounts),
                      "pairwise_precision": round(pw["precision"], 4), "pairwise_recall": round(pw["recall"], 4),
                      "pairwise_f1": round(pw["f1"], 4), "bcubed_precision": round(b3["precision"], 4),
                      "bcubed_recall": round(b3["recall"], 4), "bcubed_f1": round(b3["f1"], 4),
                      "true_pairs": pw["true_pairs"], "predicted_pairs": pw["predicted_pairs"],
+                     "forum_market_precision": round(cross["precision"], 4),
+                     "forum_market_recall": round(cross["recall"], 4),
+                     "forum_market_pairs": f"{cross['correct_pairs']}/{cross['true_pairs']} "
+                                           f"(predicted {cross['predicted_pairs']})",
                      "decoys_joined": "" if decoys is None else f"{decoys_joined(pred, decoys)}/{len(decoys)}"})
     if errors:
         _show_errors(accounts, truth, ours, result, errors)
@@ -248,7 +258,8 @@ def main(argv: list[str]) -> int:
             print(json.dumps(row))
     else:
         cols = ["set", "method", "accounts", "pairwise_precision", "pairwise_recall", "pairwise_f1",
-                "bcubed_precision", "bcubed_recall", "bcubed_f1", "decoys_joined"]
+                "bcubed_precision", "bcubed_recall", "bcubed_f1", "forum_market_precision", "forum_market_recall",
+                "forum_market_pairs", "decoys_joined"]
         print("| " + " | ".join(cols) + " |")
         print("|" + "---|" * len(cols))
         for row in rows:
