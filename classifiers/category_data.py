@@ -1,8 +1,10 @@
 """Training data for the category model: reading listing CSVs and the shipped synthetic precursor rows.
 
-A training CSV needs the columns `vendor`, `title` and `label`; `description` and `text` are optional.
-Rows with an empty label are ambiguous (Agora "Drugs/Other", "Drugs/Weight loss") and are skipped, and
-counted, never guessed. Vendor names are normalised ("/user/-Inanna-" and "-Inanna-" are one vendor) so
+A training CSV needs the columns `vendor`, `title` and `label`; `description`, `text` and `agora_category`
+are optional. With `label_set="taxonomy"` (the default) a row that has an `agora_category` is labelled by
+classifiers.category_mapping.taxonomy_label (the named substance decides in Agora's legal-status and
+catch-all sections); with `label_set="csv"` the `label` column is used as is. Rows with an empty label
+are ambiguous (Agora "Drugs/Other", "Drugs/Weight loss") and are skipped, and counted, never guessed. Vendor names are normalised ("/user/-Inanna-" and "-Inanna-" are one vendor) so
 that vendor-grouped evaluation really keeps every vendor on one side of a split.
 """
 
@@ -14,6 +16,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from classifiers.category_mapping import LABEL_SETS, row_label
 from classifiers.category_taxonomy import LABELS
 
 SYNTHETIC_PATH = Path(__file__).with_name("models") / "category_synthetic.csv"
@@ -31,6 +34,7 @@ class Dataset:
     groups: list[str] = field(default_factory=list)
     synthetic: list[bool] = field(default_factory=list)
     skipped_unlabelled: int = 0
+    relabelled: int = 0
     sources: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -42,6 +46,7 @@ class Dataset:
         self.groups += other.groups
         self.synthetic += other.synthetic
         self.skipped_unlabelled += other.skipped_unlabelled
+        self.relabelled += other.relabelled
         self.sources += other.sources
 
 
@@ -51,9 +56,13 @@ def normalise_vendor(name: str) -> str:
     return name.lower()
 
 
-def read_csv(path: Path, *, synthetic: bool = False) -> Dataset:
-    """Read one labelled listing CSV; raise DataError naming file/line/field on bad input."""
+def read_csv(path: Path, *, synthetic: bool = False, label_set: str = "taxonomy") -> Dataset:
+    """Read one labelled listing CSV; raise DataError naming file/line/field on bad input.
+
+    `relabelled` counts the rows whose taxonomy label differs from their `label` column."""
     path = Path(path)
+    if label_set not in LABEL_SETS:
+        raise DataError(f"unknown label set {label_set!r}; use one of {', '.join(LABEL_SETS)}")
     if not path.is_file():
         raise DataError(f"{path}: no such file; pass a CSV with columns {', '.join(REQUIRED)}")
     data = Dataset(sources=[str(path)])
@@ -65,7 +74,8 @@ def read_csv(path: Path, *, synthetic: bool = False) -> Dataset:
                             f"found {', '.join(reader.fieldnames or [])}")
         for row in reader:
             line = reader.line_num
-            label = (row.get("label") or "").strip()
+            label = row_label(row, label_set)
+            data.relabelled += label != (row.get("label") or "").strip()
             if not label:
                 data.skipped_unlabelled += 1
                 continue
@@ -86,10 +96,10 @@ def read_csv(path: Path, *, synthetic: bool = False) -> Dataset:
     return data
 
 
-def load_training_data(paths: list[Path], *, with_synthetic: bool = True) -> Dataset:
+def load_training_data(paths: list[Path], *, with_synthetic: bool = True, label_set: str = "taxonomy") -> Dataset:
     data = Dataset()
     for path in paths:
-        data.extend(read_csv(path))
+        data.extend(read_csv(path, label_set=label_set))
     if with_synthetic and SYNTHETIC_PATH.is_file():
         data.extend(read_csv(SYNTHETIC_PATH, synthetic=True))
     if not data.labels:

@@ -3,7 +3,10 @@
     .venv/bin/python scripts/eval_category.py --data ../shared/data/agora2014/listings.csv [--write-card]
 
 Protocol (fixed, stated in docs/model-card.md): StratifiedGroupKFold by normalised vendor, 5 folds,
-seed 0; rows with an empty label are left out; the shipped synthetic precursor rows are added to every
+seed 0; rows with an empty label are left out. It runs twice, once per label set: `taxonomy` (the labels
+the shipped model is trained on: Agora's legal-status and catch-all sections labelled by the substance
+named, classifiers/category_mapping.py) and `csv` (the file's `label` column as is); in each run the model
+is trained and tested on that label set; the shipped synthetic precursor rows are added to every
 training fold and never to a test fold (they are not real and are not evaluated). Baseline: character
 2-5-gram TF-IDF (title + description) into a LinearSVC (C=1). Both see exactly the same folds.
 Prints accuracy, macro-F1, per-class F1 and confusion matrices; --write-card replaces the block between
@@ -26,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classifiers.category_data import SYNTHETIC_PATH, load_training_data, read_csv  # noqa: E402
+from classifiers.category_mapping import LABEL_SETS  # noqa: E402
 from classifiers.category_model import (  # noqa: E402
     TrainConfig,
     fit_clean,
@@ -49,8 +53,8 @@ def _text(record: dict) -> str:
     return f"{record.get('title', '')} {record.get('description', '')}".strip()
 
 
-def cross_validate(data_path: Path, folds: int, seed: int) -> dict:
-    real = read_csv(data_path)
+def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "taxonomy") -> dict:
+    real = read_csv(data_path, label_set=label_set)
     synth = read_csv(SYNTHETIC_PATH, synthetic=True)
     records = with_substances(real.records)
     synth_records = with_substances(synth.records)
@@ -77,7 +81,8 @@ def cross_validate(data_path: Path, folds: int, seed: int) -> dict:
                                          [_text(records[i]) for i in te])
         print(f"fold {k}: {len(tr)} train / {len(te)} test rows, {time.time() - t0:.0f}s", file=sys.stderr)
     out = {"n_rows": len(y), "n_vendors": len(set(real.groups)), "skipped": real.skipped_unlabelled,
-           "labels": labels, "folds": folds, "seed": seed, "data": data_path.name}
+           "labels": labels, "folds": folds, "seed": seed, "data": data_path.name, "label_set": label_set,
+           "relabelled": real.relabelled}
     for name, pred in (("model", pred_model), ("baseline", pred_base)):
         out[name] = {
             "accuracy": accuracy_score(y, pred),
@@ -148,13 +153,36 @@ def _confusion_md(cm: np.ndarray, labels: list[str]) -> str:
     return "\n".join(lines)
 
 
+LABEL_SET_TEXT = {
+    "taxonomy": "taxonomy labels (the shipped model's training labels; classifiers/category_mapping.py)",
+    "csv": "original labels (the file's `label` column as is)",
+}
+
+
+def render_all(results: list[dict]) -> str:
+    first = results[0]
+    lines = [
+        f"Vendor-grouped {first['folds']}-fold CV (StratifiedGroupKFold, seed {first['seed']}) on "
+        f"{first['data']}, model and baseline on the same folds, once per label set. Reproduce: "
+        "`.venv/bin/python scripts/eval_category.py --data ../shared/data/agora2014/listings.csv`.",
+        "",
+        "| label set | rows | vendors | model accuracy | model macro-F1 | baseline accuracy | baseline macro-F1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for res in results:
+        m, b = res["model"], res["baseline"]
+        lines.append(f"| {res['label_set']} | {res['n_rows']} | {res['n_vendors']} | {m['accuracy']:.3f} | "
+                     f"{m['macro_f1']:.3f} | {b['accuracy']:.3f} | {b['macro_f1']:.3f} |")
+    return "\n".join(lines + ["", *("\n".join(["", render(res)]) for res in results)])
+
+
 def render(res: dict) -> str:
     m, b = res["model"], res["baseline"]
     lines = [
-        f"Vendor-grouped {res['folds']}-fold CV (StratifiedGroupKFold, seed {res['seed']}) on {res['data']}: "
-        f"{res['n_rows']} labelled rows, {res['n_vendors']} vendors ({res['skipped']} rows with an empty "
-        "label left out). Reproduce: `.venv/bin/python scripts/eval_category.py --data "
-        "../shared/data/agora2014/listings.csv`.",
+        f"#### {LABEL_SET_TEXT.get(res['label_set'], res['label_set'])}",
+        "",
+        f"{res['n_rows']} labelled rows, {res['n_vendors']} vendors ({res['skipped']} rows with an empty label "
+        f"left out; {res['relabelled']} rows carry a label other than the file's `label` column).",
         "",
         "| | accuracy | macro-F1 |",
         "|---|---|---|",
@@ -171,7 +199,7 @@ def render(res: dict) -> str:
     c = res["ceiling"]
     weak = ", ".join(f"{k} {v:.2f}" for k, v in sorted(c["oracle_per_class"].items(), key=lambda kv: kv[1])[:4])
     pairs = "; ".join(f"{a} -> {b} {n}" for (a, b), n in c["issue_pairs"])
-    lines += ["", "Ceiling analysis (label noise; analysis only, the figures above are on the real labels):", "",
+    lines += ["", "Ceiling analysis (label noise; analysis only, the figures above are on this label set):", "",
               f"- substance oracle: the {c['oracle_rows']} rows where the extractors find substances, each given "
               "the most common label of its exact substance set (in-sample, optimistic): accuracy "
               f"{c['oracle_accuracy']:.3f}, macro-F1 {c['oracle_macro_f1']:.3f}; weakest classes {weak}.",
@@ -252,6 +280,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled listings CSV")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--labels", nargs="+", choices=LABEL_SETS, default=list(LABEL_SETS),
+                    help="label sets to evaluate on (default: taxonomy and csv)")
     ap.add_argument("--write-card", action="store_true", help="write the figures into docs/model-card.md")
     ap.add_argument("--testbed", action="store_true",
                     help="evaluate posts (trade relevance, category) and listings on the testbed answer key")
@@ -262,7 +292,7 @@ def main() -> None:
         eval_testbed(args.testbed_seeds, args.testbed_days)
         return
     load_training_data([args.data])  # validates the file with a clear error before the long run
-    block = render(cross_validate(args.data, args.folds, args.seed))
+    block = render_all([cross_validate(args.data, args.folds, args.seed, label_set) for label_set in args.labels])
     print(block)
     if args.write_card:
         write_card(block)

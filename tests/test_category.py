@@ -51,6 +51,40 @@ def test_read_csv_names_file_line_and_field(tmp_path):
         read_csv(bad)
 
 
+def test_taxonomy_mapping_lets_the_substance_decide_only_in_mixed_sections():
+    from classifiers.category_mapping import taxonomy_label
+
+    # Agora's legal-status sections: the named substance decides (DESIGN.md: one label per substance).
+    assert taxonomy_label("Drugs/Prescription", "prescription", "10x XANAX 2mg bars") == "benzodiazepines"
+    assert taxonomy_label("Drugs/Prescription", "prescription", "tramadol-225mg-500-pills") == "opioids"
+    assert taxonomy_label("Drugs/Prescription", "prescription", "Kamagra 100mg jelly") == "prescription"
+    assert taxonomy_label("Drugs/RCs", "nps", "METHOXETAMINE (MXE) 5GR") == "dissociatives"
+    assert taxonomy_label("Drugs/Ecstasy/Other", "ecstasy", "250g Ethylone - Moonrock") == "nps"
+    assert taxonomy_label("Drugs/Cannabis/Synthetics", "cannabis", "2g PURE JWH-018") == "nps"
+    # Nothing named, or two classes named: the section's label stays.
+    assert taxonomy_label("Drugs/Prescription", "prescription", "Custom for PB") == "prescription"
+    assert taxonomy_label("Drugs/Prescription", "prescription", "Hydrocodone 10mg + Soma 350mg") == "prescription"
+    # Sections named after a class keep the vendor's choice; guides stay not_drug; fixed spellings.
+    assert taxonomy_label("Drugs/Benzos", "benzodiazepines", "Ambien (Zolpidem) 10mg") == "benzodiazepines"
+    assert taxonomy_label("Information/Guides", "not_drug", "How to make MDMA") == "not_drug"
+    assert taxonomy_label("Drugs/Ecstasy-MDMA", "", "1 gram MDMA") == "ecstasy"
+    assert taxonomy_label("Drugs/Other", "", "100ml GBL") == ""
+    # Whole words only.
+    assert taxonomy_label("Drugs/Prescription", "prescription", "Somatic relief xanaxish") == "prescription"
+
+
+def test_read_csv_label_sets(tmp_path):
+    path = tmp_path / "agora.csv"
+    path.write_text("vendor,title,label,agora_category\nv1,Valium 10mg,prescription,Drugs/Prescription\n"
+                    "v2,Kamagra,prescription,Drugs/Prescription\nv3,MDMA 1g,,Drugs/Ecstasy-MDMA\n", encoding="utf-8")
+    tax = read_csv(path)
+    assert tax.labels == ["benzodiazepines", "prescription", "ecstasy"] and tax.relabelled == 2
+    raw = read_csv(path, label_set="csv")
+    assert raw.labels == ["prescription", "prescription"] and raw.relabelled == 0 and raw.skipped_unlabelled == 1
+    with pytest.raises(DataError, match="unknown label set 'agora'"):
+        read_csv(path, label_set="agora")
+
+
 def test_term_matcher_tolerates_separators_but_not_partial_words():
     matcher = TermMatcher([{"term": "4-fa", "category": "nps", "tags": "research-chemical"},
                            {"term": "xanax bars", "category": "benzodiazepines", "tags": "brand"},
