@@ -28,7 +28,8 @@ from storage.models import (
     WarcFile,
 )
 
-PERSONAL_PROFILE_KEYS = ("contacts", "pgp_key", "pgp_fingerprint", "email", "wallets")
+# "signature": a forum member's profile signature carries contacts, wallets and fingerprints in free text
+PERSONAL_PROFILE_KEYS = ("contacts", "pgp_key", "pgp_fingerprint", "email", "wallets", "signature")
 
 
 @dataclass

@@ -145,3 +145,23 @@ def test_crawled_forum_authors_are_accounts_linked_to_their_market_accounts(tmp_
     cross = cross_group_pairs(pred, truth, group)
     assert cross["true_pairs"] >= 10  # the key has vendors advertising on the forum
     assert cross["precision"] >= 0.98 and cross["recall"] >= 0.95, cross
+
+
+def test_retention_purges_a_forum_signature_with_the_identifiers(session: Session, evidence):
+    """The signature on a member's profile page holds contacts and keys in free text: it expires with the
+    identifiers (NARCOWATCH_RETAIN_IDENTIFIERS_DAYS), the rest of the profile stays."""
+    from datetime import timedelta
+
+    from storage.models import VendorIdentifier
+    from storage.retention import Rules, purge
+
+    site = get_or_create_site(session, "forum", "Forum", "forum", "http://forum.test/")
+    account, _ = upsert_vendor(session, site.id, VendorRecord(
+        handle="Leon_Mountain", profile={"signature": "PGP 06A8 ... | Telegram: @valleyx711", "posts": "4",
+                                         "mentions": "LemonMountain"},
+        identifiers=[("pgp", FP), ("telegram", "@valleyx711")]), T0)
+    session.commit()
+    purge(session, evidence, Rules(pages_days=None, posts_days=None, identifiers_days=30), T0 + timedelta(days=60))
+    session.expire_all()
+    assert session.get(VendorAccount, account.id).profile == {"posts": "4", "mentions": "LemonMountain"}
+    assert session.scalars(select(VendorIdentifier).where(VendorIdentifier.account_id == account.id)).all() == []
