@@ -47,7 +47,23 @@ class Fleet:
         return proc
 
     def seed(self, profile: str | Path, base_url: str, *extra: str) -> None:
+        """Seed through the command line: `narcowatch crawl PROFILE --distributed --no-wait`."""
         self.cli("crawl", str(profile), "--base-url", base_url, "--distributed", "--no-wait", *extra)
+
+    def seed_here(self, profile: str | Path, base_url: str, delay: float | None = None) -> int:
+        """Seed from this process (what `seed` does without starting a Python); returns the run id."""
+        from crawler.distributed_worker import seed
+        from crawler.profile import find_profile
+        from storage.db import make_engine
+
+        overrides = {"base_url": base_url, "delay": delay}
+        engine = make_engine(self.db_url)
+        try:
+            _, run_id = seed(self.redis_url, self.prefix, engine, find_profile(str(profile)).with_overrides(
+                **overrides), overrides)
+        finally:
+            engine.dispose()
+        return run_id
 
     def start_workers(self, n: int, lease_timeout: float = 3.0) -> list[subprocess.Popen]:
         for i in range(n):
@@ -124,6 +140,18 @@ def clear_prefix(redis_url: str, prefix: str) -> None:
     client.close()
 
 
+def _migrate(db_url: str) -> None:
+    """`narcowatch db upgrade`, in this process (a second Python start costs seconds on a busy machine)."""
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def fleet(home: Path, pg_url: str, redis_url: str) -> Iterator[Fleet]:
     """A migrated private schema and a private Redis prefix, both removed afterwards."""
@@ -132,7 +160,7 @@ def fleet(home: Path, pg_url: str, redis_url: str) -> Iterator[Fleet]:
     with pg_schema(pg_url) as db_url:
         f = Fleet(home, db_url, redis_url, prefix)
         try:
-            f.cli("db", "upgrade")
+            _migrate(db_url)
             yield f
         finally:
             f.stop()

@@ -108,16 +108,12 @@ class Keys:
         return self._k("lease-seq")
 
     @property
-    def state(self) -> str:  # run_id, profile text and path, overrides, failed
+    def state(self) -> str:  # run_id, profile text and path, overrides, failed, final (the closing worker)
         return self._k("state")
 
     @property
     def stats(self) -> str:  # counters added by every worker (listings, posts, index_errors, ...)
         return self._k("stats")
-
-    @property
-    def final(self) -> str:  # lock: the one worker that closes the run
-        return self._k("final")
 
     @property
     def result(self) -> str:  # the closed run's summary, kept a week for `crawl --distributed` to read
@@ -128,8 +124,7 @@ class Keys:
         return f"{self.prefix}:rate:{self.slug}"
 
     def crawl_keys(self) -> list[str]:
-        return [self.queue, self.dupefilter, self.leases, self.owners, self.lease_seq, self.state, self.stats,
-                self.final]
+        return [self.queue, self.dupefilter, self.leases, self.owners, self.lease_seq, self.state, self.stats]
 
 
 def registry_key(prefix: str) -> str:
@@ -169,6 +164,16 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[1], score, data)
 return 1
 """
+# the final lock of run ARGV[1]: a field of the crawl's state, so it goes with the crawl; taken only while
+# the registered crawl is still that run (after `finish` the state is gone and nobody gets the lock again)
+_FINAL = """
+if redis.call('HGET', KEYS[1], 'run_id') ~= ARGV[1] then return 0 end
+return redis.call('HSETNX', KEYS[1], 'final', ARGV[2])
+"""
+_MARK_FAILED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSETNX', KEYS[1], 'failed', ARGV[1])
+"""
 # reserve the next send slot of a site: returns milliseconds to wait before sending
 _RESERVE = """
 local t = redis.call('TIME')
@@ -192,6 +197,8 @@ class Coordinator:
         self._enqueue = client.register_script(_ENQUEUE)
         self._requeue = client.register_script(_REQUEUE)
         self._reserve = client.register_script(_RESERVE)
+        self._final = client.register_script(_FINAL)
+        self._mark_failed = client.register_script(_MARK_FAILED)
 
     # -- registration ----------------------------------------------------------------------------------
     def register(self, run_id: int, profile: Profile, overrides: dict[str, Any]) -> None:
@@ -287,14 +294,17 @@ class Coordinator:
         return {k.decode(): int(v) for k, v in self.client.hgetall(self.keys.stats).items()}
 
     def mark_failed(self, reason: str) -> None:
-        self.client.hsetnx(self.keys.state, "failed", reason)
+        # only into a registered crawl's state: a late worker must not leave a stray state hash behind
+        self._mark_failed(keys=[self.keys.state], args=[reason])
 
     def failed(self) -> str | None:
         value = self.client.hget(self.keys.state, "failed")
         return value.decode() if value else None
 
-    def take_final_lock(self, worker_id: str) -> bool:
-        return bool(self.client.set(self.keys.final, worker_id, nx=True, ex=3600))
+    def take_final_lock(self, worker_id: str, run_id: int) -> bool:
+        """True for exactly one caller per run, and only while that run is the registered crawl: a worker
+        closing late (the run already finalised, maybe a new crawl of the site seeded) gets False."""
+        return bool(self._final(keys=[self.keys.state], args=[str(run_id), worker_id]))
 
     def finish(self, result: dict[str, Any]) -> None:
         """Publish the result, forget the crawl (queue, filter, leases, state)."""

@@ -162,10 +162,10 @@ class DistributedRunStore(RunStore):
         for lease in self.coordinator.leases_of(self.worker_id):
             self.coordinator.requeue(lease)
         failed = self.coordinator.failed()
-        # still this run's crawl (a worker closing after the run was finalised finds the state gone), ended
-        # (failed, or nothing queued nor in flight), and this worker the first to see it
-        ours = self.coordinator.state().get("run_id") == str(self.run_id)
-        if ours and (failed or self.coordinator.complete()) and self.coordinator.take_final_lock(self.worker_id):
+        # ended (failed, or nothing queued nor in flight) and this worker the first to see it; the lock is
+        # only given while this run is still the registered crawl, so a worker closing after the run was
+        # finalised (its state gone, maybe a new crawl of the site seeded) cannot close it a second time
+        if (failed or self.coordinator.complete()) and self.coordinator.take_final_lock(self.worker_id, self.run_id):
             self.finalized = finalize(self.engine, self.coordinator, self.profile, self.run_id, failed)
         with Session(self.engine, expire_on_commit=False) as s:
             self.run = s.get(CrawlRun, self.run_id)
@@ -178,7 +178,15 @@ def finalize(engine: Engine, coordinator: Coordinator, profile: Profile, run_id:
     stats = coordinator.stats()
     now = utcnow()
     with Session(engine, expire_on_commit=False) as s:
-        run = s.get(CrawlRun, run_id)
+        run = s.get(CrawlRun, run_id, with_for_update=True)
+        if run is None or run.status != "running":
+            # closed already (by hand, or a new seed marked it interrupted): never rewrite a closed run
+            status, pages = (run.status, run.pages) if run is not None else ("missing", 0)
+            s.rollback()
+            result = {"run_id": run_id, "status": status, "pages": pages,
+                      "reason": "the run was closed outside the crawl before it completed"}
+            coordinator.finish(result)
+            return result
         complete = not failed and not stats.get("index_errors") and run.pages > 0
         status, why = "finished", None
         if failed:

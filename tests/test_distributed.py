@@ -105,6 +105,48 @@ def test_dead_workers_leases_are_requeued_live_ones_kept(coordinator):
     assert coordinator.pending() == (2, 2)
 
 
+def test_one_worker_closes_a_run_and_only_while_it_is_the_registered_crawl(coordinator):
+    from crawler.profile import find_profile
+
+    profile = find_profile(SLUG)
+    coordinator.register(7, profile, {})
+    assert coordinator.take_final_lock("w1", 7)
+    assert not coordinator.take_final_lock("w2", 7)  # a second worker seeing the crawl complete
+    assert not coordinator.take_final_lock("w2", 6)  # a worker of an older run
+    coordinator.finish({"run_id": 7, "status": "finished"})
+    # a worker closing after the run was finalised: the lock is not free again
+    assert not coordinator.take_final_lock("w3", 7)
+    coordinator.mark_failed("late storage error")
+    assert not coordinator.client.exists(coordinator.keys.state)  # no stray state hash left behind
+    coordinator.register(8, profile, {})  # the next crawl of the site
+    assert not coordinator.take_final_lock("w3", 7)
+    assert coordinator.take_final_lock("w4", 8)
+
+
+@pytest.mark.parametrize("closed_as", ["finished", "interrupted"])
+def test_finalize_never_rewrites_a_closed_run(coordinator, engine, closed_as):
+    from crawler.distributed_store import finalize
+    from crawler.profile import find_profile
+    from storage.models import CrawlRun, utcnow
+    from storage.upsert import get_or_create_site
+
+    profile = find_profile(SLUG)
+    with Session(engine, expire_on_commit=False) as s:
+        site = get_or_create_site(s, SLUG, "A", "market", "http://a.test/")
+        run = CrawlRun(site_id=site.id, started_at=utcnow(), status=closed_as, pages=12, reason="closed by hand",
+                       stats={"listings": 5})
+        s.add(run)
+        s.commit()
+    coordinator.register(run.id, profile, {})
+    coordinator.add_stats({"listings": 99})
+    result = finalize(engine, coordinator, profile, run.id, None)
+    assert result["status"] == closed_as and result["pages"] == 12
+    with Session(engine) as s:
+        again = s.get(CrawlRun, run.id)
+        assert (again.status, again.reason, again.stats) == (closed_as, "closed by hand", {"listings": 5})
+    assert not coordinator.active() and coordinator.result()["status"] == closed_as
+
+
 def test_shared_rate_limit_spaces_requests_of_all_workers(coordinator):
     interval, per_thread = 0.05, 8
     sends: list[float] = []
@@ -179,7 +221,7 @@ def test_three_workers_one_killed_lose_nothing_and_stay_polite(tmp_path, redis_u
     profile = subset_profile(tmp_path / "profiles", list(CATEGORIES), SLUG)
     with Testbed(day=1) as tb, fleet(tmp_path / "fleet", pg_url, redis_url) as f:
         base = tb.url("market_a") + "/"
-        f.seed(profile, base, "--delay", str(delay))
+        f.seed_here(profile, base, delay=delay)  # `crawl --distributed` itself: the slow test and the bench
         tb.clear_logs()
         f.start_workers(3, lease_timeout=4)
         coord = Coordinator(connect(redis_url), f.prefix, SLUG)
