@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 UNMANAGED_TABLE_PREFIXES = ("listings_fts", "posts_fts", "apscheduler_")
-UNMANAGED_NAMES = {"search_vector", "ix_listings_search_vector", "ix_posts_search_vector"}
+UNMANAGED_NAMES = {"search_vector", "ix_listings_search_vector", "ix_posts_search_vector", "ix_listings_search_prefixes"}
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

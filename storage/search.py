@@ -3,6 +3,10 @@
 SQLite: FTS5 (bm25 ranking); PostgreSQL: tsvector + GIN (ts_rank). The user's query is treated as words,
 never as query syntax: each word becomes a quoted prefix term, so scraped or typed punctuation cannot break
 the query or change its meaning.
+
+On PostgreSQL listings are matched through `search_prefixes(search_vector)` (migration 0003), a GIN index of
+every lexeme's prefixes: a typed prefix is then one exact lexeme lookup instead of a `'word':*` scan that
+collects all matching postings into a bitmap (10-30x slower for common words).
 """
 
 from __future__ import annotations
@@ -13,12 +17,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, func, literal_column, select, text
+from sqlalchemy import Select, cast, column, false, func, literal, literal_column, select, table, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from storage.models import Listing, ListingSubstance, Post, Site
 
 WORD = re.compile(r"\w[\w'-]*", re.UNICODE)
+# the longest prefix the PostgreSQL prefix index holds (migration 0003); a longer query lexeme is looked up by
+# its first PREFIX_MAX characters and rechecked as a prefix on search_vector
+PREFIX_MAX = 24
+# PostgreSQL "newest first" (see _pg_newest): the newest ids scanned first, and the cost of fetching one
+# match through the index counted in rows scanned in id order
+FIRST_WINDOW = 20_000
+SCAN_VS_FETCH = 4
+WORK_MEM = "64MB"
 
 
 @dataclass
@@ -70,24 +83,97 @@ def _tsquery_expression(words: list[str]) -> str:
     return " & ".join("'{}':*".format(re.sub(r"[^\w-]", "", w)) for w in words if re.sub(r"[^\w-]", "", w))
 
 
+def _tsquery_literal(lexemes: list[str], prefix: bool = False) -> str:
+    """A tsquery in its text form, each lexeme quoted (taken literally, never parsed as query syntax)."""
+    suffix = ":*" if prefix else ""
+    return " & ".join("'{}'{}".format(lex.replace("\\", "\\\\").replace("'", "''"), suffix) for lex in lexemes)
+
+
+def _pg_listing_match(session: Session, words: list[str]):
+    """(indexed condition, per-row condition, ranking tsquery) for listings on PostgreSQL. The words are split
+    into lexemes by PostgreSQL's own parser (as the documents were); each lexeme must be a prefix of one in
+    the listing. Both conditions say that: the first through the prefix index (search_prefixes() is costly
+    per row), the second as a cheap check of the stored search_vector for a scan in id order."""
+    lexemes = session.scalar(select(func.tsvector_to_array(func.to_tsvector("simple", " ".join(words))))) or []
+    if not lexemes:
+        return false(), false(), None
+    # For this transaction only: bitmaps of common words over 1M rows outgrow the default 4 MB and turn lossy,
+    # and a lossy page is rechecked by computing search_prefixes() for each of its rows (5x slower); JIT
+    # compiling costs ~100 ms, more than any of these queries.
+    session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    session.execute(text("SET LOCAL jit = off"))
+    vector = literal_column("listings.search_vector")
+    exact = cast(literal(_tsquery_literal(sorted({lex[:PREFIX_MAX] for lex in lexemes}))), TSQUERY)
+    prefixes = cast(literal(_tsquery_literal(lexemes, prefix=True)), TSQUERY)
+    indexed = func.search_prefixes(vector).op("@@")(exact)
+    per_row = vector.op("@@")(prefixes)
+    if any(len(lex) > PREFIX_MAX for lex in lexemes):
+        indexed = indexed & per_row
+    return indexed, per_row, prefixes
+
+
 def _text_match(session: Session, stmt: Select, model, table_fts: str, words: list[str],
                 ranked: bool = True) -> tuple[Select, object]:
-    """Restrict `stmt` to rows matching all words; returns the statement and a rank expression (None when
-    not `ranked`: then no score is computed per match, which is what makes "newest first" cheap)."""
-    if not ranked:
-        if session.get_bind().dialect.name == "sqlite":
-            return stmt.where(text(f"{model.__tablename__}.id IN (SELECT rowid FROM {table_fts} "
-                                   f"WHERE {table_fts} MATCH :q)").bindparams(q=_fts5_expression(words))), None
-        tsq = func.to_tsquery("simple", _tsquery_expression(words))
-        return stmt.where(literal_column(f"{model.__tablename__}.search_vector").op("@@")(tsq)), None
-    if session.get_bind().dialect.name == "sqlite":
+    """Restrict `stmt` to rows matching all words. Returns the statement and its ordering: the rank (lower
+    is better) when `ranked`, else the newest first (id descending). Unranked, no score is computed per
+    match, which is what makes "newest first" cheap: on SQLite the FTS5 table drives the join in
+    descending rowid order, so the search stops after one page of rows that pass the filters instead of
+    collecting every match of a common word first."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite and not ranked:
+        fts = table(table_fts, column("rowid"))
+        stmt = stmt.select_from(fts).join(model, model.id == fts.c.rowid).where(
+            text(f"{table_fts} MATCH :q").bindparams(q=_fts5_expression(words)))
+        return stmt, fts.c.rowid.desc()
+    if sqlite:
         fts = text(f"SELECT rowid AS rid, bm25({table_fts}) AS rank FROM {table_fts} "
                    f"WHERE {table_fts} MATCH :q").columns(literal_column("rid"), literal_column("rank"))
         sub = fts.bindparams(q=_fts5_expression(words)).subquery("fts")
         return stmt.join(sub, sub.c.rid == model.id), sub.c.rank  # lower bm25 is better
-    tsq = func.to_tsquery("simple", _tsquery_expression(words))
     vector = literal_column(f"{model.__tablename__}.search_vector")
-    return stmt.where(vector.op("@@")(tsq)), -func.ts_rank(vector, tsq)
+    if model is Listing:
+        condition, _, tsq = _pg_listing_match(session, words)
+    else:
+        tsq = func.to_tsquery("simple", _tsquery_expression(words))
+        condition = vector.op("@@")(tsq)
+    stmt = stmt.where(condition)
+    if not ranked or tsq is None:
+        return stmt, model.id.desc()
+    return stmt, -func.ts_rank(vector, tsq)
+
+
+def _pg_newest(session: Session, stmt: Select, indexed, per_row, want: int) -> list[int]:
+    """The first `want` ids of `stmt` (filters only) matching the words, newest first, on PostgreSQL.
+
+    GIN returns matches in no useful order, so `ORDER BY id DESC LIMIT n` over the index fetches every
+    match from the table to sort them (50k heap pages for a word in 10% of 1M listings). When matches are
+    common it is cheaper to walk the newest ids in primary-key order and check each row's search_vector,
+    stopping once the page is full. So: scan a first window of the newest ids; from its hit rate, estimate
+    what finishing by scanning costs (rows still to read) against finishing through the prefix index (the
+    matches still to fetch, each a random heap page, ~SCAN_VS_FETCH rows' worth); take the cheaper way."""
+    top = session.scalar(select(func.max(Listing.id)))
+    head: list[int] = []
+    if top is None:
+        return head
+    hi, width, scanned = top, FIRST_WINDOW, 0
+    while hi > 0:
+        lo = hi - width
+        part = stmt.where(per_row, Listing.id <= hi)
+        if lo > 0:
+            part = part.where(Listing.id > lo)
+        head += session.scalars(part.order_by(Listing.id.desc()).limit(want - len(head)))
+        scanned += min(width, hi)
+        hi = lo
+        if len(head) >= want or hi <= 0:
+            return head
+        rate = len(head) / scanned
+        to_scan = (want - len(head)) / rate if rate else float("inf")
+        to_fetch = rate * hi
+        if to_scan > SCAN_VS_FETCH * to_fetch:
+            break
+        width = int(to_scan * 1.2) + 1
+    rest = stmt.where(indexed, Listing.id <= hi).order_by(Listing.id.desc()).limit(want - len(head))
+    return head + list(session.scalars(rest))
 
 
 def search_listings(session: Session, query: str = "", filters: ListingFilters | None = None,
@@ -101,7 +187,11 @@ def search_listings(session: Session, query: str = "", filters: ListingFilters |
     stmt = select(Listing.id)
     rank = None
     words = query_words(query)
-    if words:
+    pg_newest = None
+    if (words and order == "newest" and count_limit is not None and offset + limit <= count_limit + 1
+            and session.get_bind().dialect.name == "postgresql"):
+        pg_newest = _pg_listing_match(session, words)  # matched in _pg_newest, after the filters
+    elif words:
         stmt, rank = _text_match(session, stmt, Listing, "listings_fts", words, ranked=order != "newest")
     if f.sites:
         stmt = stmt.where(Listing.site_id.in_(select(Site.id).where(Site.slug.in_(f.sites))))
@@ -132,7 +222,7 @@ def search_listings(session: Session, query: str = "", filters: ListingFilters |
     if f.active_only:
         stmt = stmt.where(Listing.active.is_(True))
     if words and order == "newest":
-        ordering = [Listing.id.desc()]
+        ordering = [rank]
     elif rank is not None:
         ordering = [rank, Listing.id]
     else:
@@ -140,7 +230,10 @@ def search_listings(session: Session, query: str = "", filters: ListingFilters |
     if count_limit is not None and offset + limit <= count_limit + 1:
         # one statement gives the page and the capped count: the first count_limit + 1 ids in order. Running
         # the match twice (a count, then a page) costs twice the full-text lookup or filter scan.
-        head = list(session.scalars(stmt.order_by(*ordering).limit(count_limit + 1)))
+        if pg_newest is not None:
+            head = _pg_newest(session, stmt, pg_newest[0], pg_newest[1], count_limit + 1)
+        else:
+            head = list(session.scalars(stmt.order_by(*ordering).limit(count_limit + 1)))
         return SearchPage(min(len(head), count_limit), head[offset:offset + limit], len(head) <= count_limit)
     total, exact = _count(session, stmt, count_limit)
     ids = list(session.scalars(stmt.order_by(*ordering).limit(limit).offset(offset)))
