@@ -1,0 +1,72 @@
+"""Newest-first search with a capped count, on SQLite and PostgreSQL: the ids are exactly the newest matches
+whichever way the backend finds them (PostgreSQL: id-order scan windows, or the prefix index for the rest)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert
+
+import storage.search as search_module
+from storage.models import Listing, Site
+from storage.search import ListingFilters, search_listings
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+N = 1200
+
+
+def _title(i: int) -> str:
+    words = ["lot"]
+    if i % 3 == 0:
+        words.append("alphabet")
+    if i % 40 == 0:
+        words.append("betamax")
+    if i % 400 == 7:
+        words.append("gammaray")
+    if i % 5 == 0:
+        words.append("cocaïne")
+    return " ".join(words) + f" item{i}"
+
+
+@pytest.fixture
+def many(session):
+    session.add_all([Site(id=k, slug=f"s{k}", name=f"s{k}", kind="market", base_url=f"http://s{k}.test/",
+                          is_onion=False, created_at=T0) for k in (1, 2)])
+    session.flush()
+    session.execute(insert(Listing), [
+        {"id": i, "site_id": 1 + i % 2, "external_id": f"E{i}", "url": f"http://s.test/{i}", "title": _title(i),
+         "description": None, "first_seen": T0 + timedelta(minutes=i), "last_seen": T0 + timedelta(minutes=i),
+         "needs_review": False, "active": True}
+        for i in range(1, N + 1)])
+    session.commit()
+
+
+def _expected(pred, want):
+    return [i for i in range(N, 0, -1) if pred(i)][:want]
+
+
+@pytest.mark.parametrize("first_window,count_limit", [(50, 30), (20_000, 1000)])
+def test_newest_with_capped_count_returns_exactly_the_newest_matches(session, many, monkeypatch, first_window,
+                                                                      count_limit):
+    # a small first window makes PostgreSQL take several scan windows and then the index for the rest
+    monkeypatch.setattr(search_module, "FIRST_WINDOW", first_window)
+    want = count_limit + 1
+    cases = [
+        ("alpha", ListingFilters(), lambda i: i % 3 == 0),  # common: found by scanning
+        ("bet", ListingFilters(), lambda i: i % 40 == 0),
+        ("gammaray", ListingFilters(), lambda i: i % 400 == 7),  # rare: the index
+        ("alph beta", ListingFilters(), lambda i: i % 3 == 0 and i % 40 == 0),
+        ("alpha", ListingFilters(sites=["s2"]), lambda i: i % 3 == 0 and i % 2 == 1),
+        ("cocaine", ListingFilters(), lambda i: i % 5 == 0),  # accent folded
+        ("nothingmatches", ListingFilters(), lambda i: False),
+    ]
+    for words, filters, pred in cases:
+        page = search_listings(session, words, filters, limit=want, order="newest", count_limit=count_limit)
+        expected = _expected(pred, want)
+        assert page.ids == expected[:want], (words, filters)
+        assert page.total == min(len(expected), count_limit) and page.exact == (len(expected) <= count_limit)
+        # the next pages come from the same list
+        second = search_listings(session, words, filters, limit=10, offset=10, order="newest",
+                                 count_limit=count_limit)
+        assert second.ids == expected[10:20]
