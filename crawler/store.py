@@ -332,6 +332,9 @@ class RunStore:
         """Write one batch in one transaction: pages, errors, then records (analysed first)."""
         if not batch:
             return
+        # bodies first, all at once (their fsyncs in parallel) while the analysis worker finishes the batch
+        self.evidence.store.put_bodies([b for e in batch if isinstance(e, _Capture) for b in (e.body, e.screenshot)
+                                        if b])
         if analysed is not None:
             analysed()
         else:

@@ -87,6 +87,59 @@ class EvidenceStore:
             raise
         return digest
 
+    def put_bodies(self, bodies: list[bytes]) -> list[str]:
+        """`put_body` for many bodies at once (a crawl batch); returns their SHA-256s in order.
+
+        The same guarantees as `put_body`: each body is written to a temporary file, fsynced, renamed into
+        place and its directory fsynced, so it exists whole or not at all and is on disk when this returns.
+        Only the order differs: the files are compressed, written and fsynced on parallel threads, then all
+        renamed, then the directories fsynced in parallel. One body after another cost two disk flushes each
+        (most of a crawl's storage time); issued together, the file system commits them in a few journal
+        flushes.
+        """
+        digests = [sha256_hex(data) for data in bodies]
+        todo: dict[str, bytes] = {}
+        for digest, data in zip(digests, bodies, strict=True):
+            if digest not in todo and not self.body_path(digest).exists():
+                todo[digest] = data
+        if not todo:
+            return digests
+        if len(todo) == 1:
+            digest, data = next(iter(todo.items()))
+            self.put_body(data)
+            return digests
+        from concurrent.futures import ThreadPoolExecutor
+
+        written: dict[str, str] = {}  # digest -> temporary file, until renamed
+
+        def write(item: tuple[str, bytes]) -> None:
+            digest, data = item
+            target = self.body_path(digest)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".gz")
+            try:
+                with os.fdopen(fd, "wb") as raw:
+                    with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
+                        gz.write(data)
+                    raw.flush()
+                    os.fsync(raw.fileno())
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written[digest] = tmp
+
+        try:
+            with ThreadPoolExecutor(max_workers=min(16, len(todo)), thread_name_prefix="evidence-fsync") as pool:
+                list(pool.map(write, todo.items()))
+                for digest in list(written):
+                    os.replace(written.pop(digest), self.body_path(digest))
+                list(pool.map(_fsync_dir, {self.body_path(d).parent for d in todo}))
+        except BaseException:
+            for tmp in written.values():
+                Path(tmp).unlink(missing_ok=True)
+            raise
+        return digests
+
     def has_body(self, sha256: str) -> bool:
         return self.body_path(sha256).exists()
 

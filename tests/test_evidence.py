@@ -152,3 +152,20 @@ def test_cli_verify_fails_naming_the_tampered_file(nw_home):
     bad = runner.invoke(cli, ["evidence", "verify"])
     assert bad.exit_code == 1
     assert page.sha256 in bad.output and "ALTERED" in bad.output
+
+
+def test_put_bodies_stores_each_once_like_put_body(evidence, tmp_path):
+    from storage.evidence import EvidenceStore
+
+    bodies = [b"<p>one</p>", b"<p>two</p>", b"<p>one</p>", b"x" * 70_000]
+    evidence.put_body(b"<p>two</p>")  # already stored: left as it is
+    digests = evidence.put_bodies(bodies)
+    assert digests == [hashlib.sha256(b).hexdigest() for b in bodies]
+    one_by_one = EvidenceStore(tmp_path / "one_by_one")
+    for digest, body in zip(digests, bodies, strict=True):
+        assert evidence.read_body(digest) == body
+        one_by_one.put_body(body)  # the very same file bytes as put_body writes
+        assert evidence.body_path(digest).read_bytes() == one_by_one.body_path(digest).read_bytes()
+    assert len(list((evidence.root / "bodies").glob("*/*/*.gz"))) == 3
+    assert not list((evidence.root / "bodies").glob("*/*/.tmp-*"))  # no temporary file left behind
+    assert evidence.put_bodies([]) == []
