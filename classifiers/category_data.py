@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import re
 import urllib.parse
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class Dataset:
     synthetic: list[bool] = field(default_factory=list)
     skipped_unlabelled: int = 0
     relabelled: int = 0
+    relabel_pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
     sources: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -47,6 +49,7 @@ class Dataset:
         self.synthetic += other.synthetic
         self.skipped_unlabelled += other.skipped_unlabelled
         self.relabelled += other.relabelled
+        self.relabel_pairs.update(other.relabel_pairs)
         self.sources += other.sources
 
 
@@ -75,7 +78,10 @@ def read_csv(path: Path, *, synthetic: bool = False, label_set: str = "taxonomy"
         for row in reader:
             line = reader.line_num
             label = row_label(row, label_set)
-            data.relabelled += label != (row.get("label") or "").strip()
+            original = (row.get("label") or "").strip()
+            if label != original:
+                data.relabelled += 1
+                data.relabel_pairs[(original or "(empty)", label or "(empty)")] += 1
             if not label:
                 data.skipped_unlabelled += 1
                 continue

@@ -14,7 +14,8 @@ benzodiazepines, methoxetamine dissociatives, synthetic cannabinoids nps, wherev
   * in the MIXED_SECTIONS below, a listing whose title/description names substances of exactly one
     taxonomy class (by SUBSTANCE_TERMS: canonical substances, their INN and common brand names) gets that
     class; a listing naming none, or several classes, keeps the section's label;
-  * "Drugs/Ecstasy-MDMA" (a spelling the csv mapping leaves empty) is ecstasy;
+  * "Drugs/Ecstasy-MDMA" (a spelling the csv mapping leaves empty) is ecstasy, and
+    "Drugs/Disassociatives/GBL" is precursors (canonical.csv files GBL there);
   * everything else keeps the csv label; "Drugs/Other" and "Drugs/Weight loss" stay empty (ambiguous).
 Only unambiguous names are listed (no slang such as "ice", "crystal", "speed", "coke"): a wrong relabel
 would be label noise of our own making. Substances that canonical.csv does not list (phentermine, hCG,
@@ -37,7 +38,9 @@ MIXED_SECTIONS = frozenset({
     "Drugs/Cannabis/Synthetics", "Drugs/Ecstasy/Other", "Drugs/Psychedelics/Others",
     "Drugs/Dissociatives/Other", "Drugs/Disassociatives/Other",
 })
-FIXED_SECTIONS = {"Drugs/Ecstasy-MDMA": "ecstasy"}
+# Sections whose name is itself a label or a substance: "Ecstasy-MDMA" (left empty by the csv mapping) and
+# "Disassociatives/GBL" (GBL is a precursor in canonical.csv, like 1,4-butanediol).
+FIXED_SECTIONS = {"Drugs/Ecstasy-MDMA": "ecstasy", "Drugs/Disassociatives/GBL": "precursors"}
 
 # taxonomy label -> canonical substances of that label (extractors/data/canonical.csv) under their INN,
 # trade and market names. Matched as whole words, case- and separator-insensitively ("4-FA" = "4fa").

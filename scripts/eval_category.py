@@ -82,7 +82,7 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
         print(f"fold {k}: {len(tr)} train / {len(te)} test rows, {time.time() - t0:.0f}s", file=sys.stderr)
     out = {"n_rows": len(y), "n_vendors": len(set(real.groups)), "skipped": real.skipped_unlabelled,
            "labels": labels, "folds": folds, "seed": seed, "data": data_path.name, "label_set": label_set,
-           "relabelled": real.relabelled}
+           "relabelled": real.relabelled, "relabel_pairs": real.relabel_pairs}
     for name, pred in (("model", pred_model), ("baseline", pred_base)):
         out[name] = {
             "accuracy": accuracy_score(y, pred),
@@ -182,7 +182,9 @@ def render(res: dict) -> str:
         f"#### {LABEL_SET_TEXT.get(res['label_set'], res['label_set'])}",
         "",
         f"{res['n_rows']} labelled rows, {res['n_vendors']} vendors ({res['skipped']} rows with an empty label "
-        f"left out; {res['relabelled']} rows carry a label other than the file's `label` column).",
+        f"left out; {res['relabelled']} rows carry a label other than the file's `label` column"
+        + (": " + ", ".join(f"{a} -> {b} {n}" for (a, b), n in sorted(res["relabel_pairs"].items()))
+           if res["relabelled"] else "") + ").",
         "",
         "| | accuracy | macro-F1 |",
         "|---|---|---|",
