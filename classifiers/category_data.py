@@ -34,6 +34,7 @@ class Dataset:
     labels: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     synthetic: list[bool] = field(default_factory=list)
+    original_labels: list[str] = field(default_factory=list)  # the file's `label` column ("" when empty)
     skipped_unlabelled: int = 0
     relabelled: int = 0
     relabel_pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -47,6 +48,7 @@ class Dataset:
         self.labels += other.labels
         self.groups += other.groups
         self.synthetic += other.synthetic
+        self.original_labels += other.original_labels
         self.skipped_unlabelled += other.skipped_unlabelled
         self.relabelled += other.relabelled
         self.relabel_pairs.update(other.relabel_pairs)
@@ -99,6 +101,7 @@ def read_csv(path: Path, *, synthetic: bool = False, label_set: str = "taxonomy"
             data.labels.append(label)
             data.groups.append(vendor)
             data.synthetic.append(synthetic)
+            data.original_labels.append(original)
     return data
 
 

@@ -79,6 +79,8 @@ def test_read_csv_label_sets(tmp_path):
                     "v2,Kamagra,prescription,Drugs/Prescription\nv3,MDMA 1g,,Drugs/Ecstasy-MDMA\n", encoding="utf-8")
     tax = read_csv(path)
     assert tax.labels == ["benzodiazepines", "prescription", "ecstasy"] and tax.relabelled == 2
+    assert tax.original_labels == ["prescription", "prescription", ""]
+    assert tax.relabel_pairs == {("prescription", "benzodiazepines"): 1, ("(empty)", "ecstasy"): 1}
     raw = read_csv(path, label_set="csv")
     assert raw.labels == ["prescription", "prescription"] and raw.relabelled == 0 and raw.skipped_unlabelled == 1
     with pytest.raises(DataError, match="unknown label set 'agora'"):

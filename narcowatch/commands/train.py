@@ -14,7 +14,8 @@ def train_group() -> None:
 
 @train_group.command(name="category")
 @click.option("--data", "data_paths", type=click.Path(path_type=Path), multiple=True, required=True,
-              help="Labelled listing CSV (columns vendor, title, label; optional description, text). "
+              help="Labelled listing CSV (columns vendor, title, label; optional description, text, "
+                   "agora_category). "
                    "Repeat for several files, e.g. the Agora listings plus your own rows.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder to write category.joblib and category.json to [default: classifiers/models, "
