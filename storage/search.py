@@ -30,7 +30,7 @@ PREFIX_MAX = 24
 # PostgreSQL "newest first" (see _pg_newest): the newest ids scanned first, and the cost of fetching one
 # match through the index counted in rows scanned in id order
 FIRST_WINDOW = 20_000
-SCAN_VS_FETCH = 4
+SCAN_VS_FETCH = 8
 WORK_MEM = "64MB"
 
 
@@ -94,14 +94,14 @@ def _pg_listing_match(session: Session, words: list[str]):
     into lexemes by PostgreSQL's own parser (as the documents were); each lexeme must be a prefix of one in
     the listing. Both conditions say that: the first through the prefix index (search_prefixes() is costly
     per row), the second as a cheap check of the stored search_vector for a scan in id order."""
-    lexemes = session.scalar(select(func.tsvector_to_array(func.to_tsvector("simple", " ".join(words))))) or []
+    # In the same round trip, for this transaction only: bitmaps of common words over 1M rows outgrow the
+    # default 4 MB work_mem and turn lossy, and a lossy page is rechecked by computing search_prefixes() for
+    # each of its rows (5x slower); JIT compiling costs ~100 ms, more than any of these queries.
+    lexemes = session.execute(select(
+        func.tsvector_to_array(func.to_tsvector("simple", " ".join(words))),
+        func.set_config("work_mem", WORK_MEM, True), func.set_config("jit", "off", True))).first()[0] or []
     if not lexemes:
         return false(), false(), None
-    # For this transaction only: bitmaps of common words over 1M rows outgrow the default 4 MB and turn lossy,
-    # and a lossy page is rechecked by computing search_prefixes() for each of its rows (5x slower); JIT
-    # compiling costs ~100 ms, more than any of these queries.
-    session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    session.execute(text("SET LOCAL jit = off"))
     vector = literal_column("listings.search_vector")
     exact = cast(literal(_tsquery_literal(sorted({lex[:PREFIX_MAX] for lex in lexemes}))), TSQUERY)
     prefixes = cast(literal(_tsquery_literal(lexemes, prefix=True)), TSQUERY)
@@ -225,8 +225,8 @@ def search_listings(session: Session, query: str = "", filters: ListingFilters |
         ordering = [rank]
     elif rank is not None:
         ordering = [rank, Listing.id]
-    else:
-        ordering = [Listing.last_seen.desc(), Listing.id]
+    else:  # id descending on ties: the order of the (filter, last_seen, id) indexes read backwards
+        ordering = [Listing.last_seen.desc(), Listing.id.desc()]
     if count_limit is not None and offset + limit <= count_limit + 1:
         # one statement gives the page and the capped count: the first count_limit + 1 ids in order. Running
         # the match twice (a count, then a page) costs twice the full-text lookup or filter scan.

@@ -54,12 +54,14 @@ class Listing(Base):
     __table_args__ = (
         UniqueConstraint("site_id", "external_id"),
         Index("ix_listings_category_last_seen", "category", "last_seen"),
-        Index("ix_listings_ships_from", "ships_from"),
+        # filter, then newest first, stopping after one page (search); id makes them covering on PostgreSQL
+        Index("ix_listings_ships_from_last_seen", "ships_from", "last_seen", "id"),
+        Index("ix_listings_site_id_last_seen", "site_id", "last_seen", "id"),
         Index("ix_listings_price_per_unit", "price_per_unit"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     external_id: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
@@ -93,9 +95,11 @@ class Listing(Base):
 
 class ListingSubstance(Base):
     __tablename__ = "listing_substances"
+    # covering for the search filter: a substance's listing ids without reading the table
+    __table_args__ = (Index("ix_listing_substances_substance_listing_id", "substance", "listing_id"),)
 
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
-    substance: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
+    substance: Mapped[str] = mapped_column(String(60), primary_key=True)
 
 
 class ListingSnapshot(Base):
