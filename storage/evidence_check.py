@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +14,13 @@ from sqlalchemy.orm import Session
 from storage.evidence import EvidenceStore, WarcLocation, file_sha256, sha256_hex
 from storage.models import Page, WarcFile
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
 
 @dataclass(frozen=True)
 class Problem:
     path: str
-    kind: str  # missing | altered | unreadable
+    kind: str  # missing | altered | unreadable | unexpected
     detail: str
 
     def __str__(self) -> str:
@@ -30,6 +33,7 @@ class VerifyReport:
     records_checked: int = 0
     warc_files_checked: int = 0
     problems: list[Problem] | None = None
+    leftover_temp: int = 0  # ".tmp-*" files of a write that was killed before its rename: never evidence
 
     @property
     def ok(self) -> bool:
@@ -93,6 +97,13 @@ def verify(session: Session, store: EvidenceStore) -> VerifyReport:
         for path in sorted(bodies_root.glob("*/*/*.gz")):
             sha = path.name[:-3]
             if sha in seen_bodies:
+                continue
+            if path.name.startswith(".tmp-"):
+                report.leftover_temp += 1  # no row ever pointed at it: the body is written again if needed
+                continue
+            if not _HEX64.fullmatch(sha):
+                problems.append(Problem(relative(path, store.root), "unexpected",
+                                        "a file in the body store that is not named by its SHA-256"))
                 continue
             report.bodies_checked += 1
             if problem := _check_body(store, sha, "unreferenced"):

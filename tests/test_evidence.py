@@ -106,6 +106,19 @@ def test_unreferenced_body_must_still_match_its_name(session, evidence):
     assert [p.kind for p in verify(session, evidence).problems] == ["altered"]
 
 
+def test_temp_file_of_a_killed_write_is_ignored_but_strangers_are_named(session, evidence):
+    """A crawl SIGKILLed between writing a body's temporary file and renaming it leaves `.tmp-*.gz`: that is
+    not evidence (no row points at it) and must not make verify fail, let alone crash; any other file in the
+    body store that is not named by its hash is reported."""
+    capture_listing(session, evidence)
+    folder = evidence.body_path(evidence.put_body(b"x")).parent
+    (folder / ".tmp-abc123.gz").write_bytes(b"half a gzip")
+    report = verify(session, evidence)
+    assert report.ok and report.leftover_temp == 1
+    (folder / "notes.gz").write_bytes(gzip.compress(b"hello"))
+    assert [(p.kind, p.path.endswith("notes.gz")) for p in verify(session, evidence).problems] == [("unexpected", True)]
+
+
 def test_export_bundle_is_self_consistent(session, evidence, tmp_path):
     page, listing_id = capture_listing(session, evidence, screenshot=b"\x89PNG fake screenshot")
     out = tmp_path / "bundle.zip"

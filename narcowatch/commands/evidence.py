@@ -27,6 +27,8 @@ def evidence_verify() -> None:
         report = verify(session, store)
     click.echo(f"checked {report.bodies_checked} bodies, {report.records_checked} WARC records, "
                f"{report.warc_files_checked} sealed WARC files under {store.root}")
+    if report.leftover_temp:
+        click.echo(f"ignored {report.leftover_temp} temporary file(s) left by an interrupted write (never evidence)")
     if report.ok:
         click.echo("evidence intact")
         return
