@@ -1,5 +1,6 @@
 """Newest-first search with a capped count, on SQLite and PostgreSQL: the ids are exactly the newest matches
-whichever way the backend finds them (PostgreSQL: id-order scan windows, or the prefix index for the rest)."""
+whichever way the backend finds them (PostgreSQL: id-order scan windows, or the prefix index for the rest;
+without words, last_seen order, here the same as id order)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import insert
 
 import storage.search as search_module
-from storage.models import Listing, Site
+from storage.models import Listing, ListingSubstance, Site
 from storage.search import ListingFilters, search_listings
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -39,6 +40,8 @@ def many(session):
          "description": None, "first_seen": T0 + timedelta(minutes=i), "last_seen": T0 + timedelta(minutes=i),
          "needs_review": False, "active": True}
         for i in range(1, N + 1)])
+    session.execute(insert(ListingSubstance), [{"listing_id": i, "substance": "cocaine"}
+                                               for i in range(1, N + 1) if i % 7 == 0])
     session.commit()
 
 
@@ -60,6 +63,8 @@ def test_newest_with_capped_count_returns_exactly_the_newest_matches(session, ma
         ("alpha", ListingFilters(sites=["s2"]), lambda i: i % 3 == 0 and i % 2 == 1),
         ("cocaine", ListingFilters(), lambda i: i % 5 == 0),  # accent folded
         ("nothingmatches", ListingFilters(), lambda i: False),
+        ("", ListingFilters(substances=["cocaine"], sites=["s1"]), lambda i: i % 7 == 0 and i % 2 == 0),
+        ("alpha", ListingFilters(substances=["cocaine"]), lambda i: i % 7 == 0 and i % 3 == 0),
     ]
     for words, filters, pred in cases:
         page = search_listings(session, words, filters, limit=want, order="newest", count_limit=count_limit)
