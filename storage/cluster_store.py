@@ -5,7 +5,8 @@ is the only place that moves records between it and SQL:
 
 1. `load_accounts` reads every VendorAccount with its VendorIdentifier rows, the titles, substances and
    ships-from of its listings, its profile (terms, ships_from, "also on" handles) and, for forum accounts
-   linked to posts, the signatures and identifiers found in those posts. Clustering ids are the natural
+   linked to posts, the signatures and identifiers found in those posts and the titles of the threads
+   they opened. Clustering ids are the natural
    key "site_slug:handle", so cluster ids do not depend on database row ids.
 2. `load_feedback` replays the append-only ClusterFeedback table (what the web app writes on confirm and
    reject, and what `add_feedback` writes for merge and split) as clustering constraints, with who and when.
@@ -37,6 +38,7 @@ from storage.models import (
     Listing,
     Post,
     Site,
+    Thread,
     VendorAccount,
     VendorCluster,
     VendorIdentifier,
@@ -98,6 +100,19 @@ def load_accounts(session: Session) -> tuple[list[Account], dict[str, int]]:
                 products[account_id].add(substance)
         if ships_from:
             origins[account_id].add(ships_from)
+    # a forum account's "titles" are those of the threads it opened (the author of a thread's first post),
+    # as a market account's are its listings': an advert thread is titled like the listing, and two members
+    # who open threads about different products get "no product in common"
+    opener: dict[int, int | None] = {}
+    for thread_id, account_id in session.execute(
+            select(Post.thread_id, Post.author_account_id).where(Post.author_account_id.is_not(None))
+            .order_by(Post.thread_id, Post.posted_at.is_(None), Post.posted_at, Post.id)):
+        opener.setdefault(thread_id, account_id)
+    if opener:
+        for thread_id, title in session.execute(select(Thread.id, Thread.title).order_by(Thread.id)):
+            account_id = opener.get(thread_id)
+            if account_id is not None and title:
+                titles[account_id].append(title)
     signatures: dict[int, list[str]] = defaultdict(list)
     for account_id, signature, analysis in session.execute(
             select(Post.author_account_id, Post.signature, Post.analysis)
