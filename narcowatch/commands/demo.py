@@ -63,12 +63,12 @@ def _stored_summary() -> list[str]:
             runs = list(session.scalars(select(CrawlRun).where(CrawlRun.site_id == site.id)
                                         .order_by(CrawlRun.id.desc()).limit(1)))
             last = f"last run {runs[0].status}" if runs else "never crawled"
-            lines.append(f"  {site.slug:<22} {listings:>5} listings ({active} active), {vendors:>4} vendor "
-                         f"accounts; {last}")
+            what = "member accounts" if site.kind == "forum" else "vendor accounts"
+            lines.append(f"  {site.slug:<22} {listings:>5} listings ({active} active), {vendors:>4} {what}; {last}")
         posts = session.scalar(select(func.count()).select_from(Post)) or 0
         pages = session.scalar(select(func.count()).select_from(Page)) or 0
         clusters = session.scalar(select(func.count()).select_from(VendorCluster)) or 0
-        lines.append(f"  {posts} forum posts, {pages} pages kept as evidence, {clusters} vendor clusters")
+        lines.append(f"  {posts} forum posts, {pages} pages kept as evidence, {clusters} account clusters")
     return lines
 
 
