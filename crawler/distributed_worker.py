@@ -87,6 +87,11 @@ def run_worker(redis_url: str, prefix: str, engine: Engine, evidence: EvidenceSt
         crawler.signals.connect(store.on_spider_closed, signal=signals.spider_closed)
 
         def idle() -> None:
+            # nothing more is coming to this worker for now: commit what it holds (and so acknowledge its
+            # leases) at once rather than at the batch timer, so that every worker sees the crawl complete
+            # sooner
+            if store.pending:
+                store.flush()
             # the queue looks empty from here, but other workers may still add to it or die with leases
             if coordinator.failed() or coordinator.complete():
                 return

@@ -272,6 +272,28 @@ def test_three_workers_one_killed_lose_nothing_and_stay_polite(tmp_path, redis_u
         assert len(times) <= urls + 2 + len(held) + 10
 
 
+class _RssSampler:
+    """Largest resident set size (bytes) any of `pids` reached, sampled twice a second (Linux /proc)."""
+
+    def __init__(self, pids: list[int]):
+        self.pids, self.peak, self._stop = pids, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for pid in self.pids:
+                try:
+                    with open(f"/proc/{pid}/statm") as statm:
+                        self.peak = max(self.peak, int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
+                except (OSError, ValueError, IndexError):
+                    pass  # ended
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_three_workers_whole_market_a_and_forum_one_killed(tmp_path, redis_url, pg_url):
@@ -284,7 +306,7 @@ def test_three_workers_whole_market_a_and_forum_one_killed(tmp_path, redis_url, 
     from bench.distributed_harness import ROOT
     from crawler.distributed import Coordinator, connect
     from storage.db import make_engine
-    from storage.models import CrawlRun
+    from storage.models import CrawlRun, Listing
     from testbed.answerkey import answer_key
     from testbed.server import Testbed
 
@@ -299,7 +321,9 @@ def test_three_workers_whole_market_a_and_forum_one_killed(tmp_path, redis_url, 
         while not coord.client.sismember(f"{f.prefix}:crawls", PROFILE["forum"]):
             assert waiting.poll() is None, waiting.communicate()
             time.sleep(0.2)
+        started = time.monotonic()
         f.start_workers(3, lease_timeout=4)
+        rss = _RssSampler([p.pid for p in f.workers])
         victim, deadline = None, time.monotonic() + 300
         while victim is None:
             assert time.monotonic() < deadline, "the crawl never got going:\n" + f.log(0)[-3000:]
@@ -308,6 +332,8 @@ def test_three_workers_whole_market_a_and_forum_one_killed(tmp_path, redis_url, 
             time.sleep(0.05)
         os.kill(victim.pid, signal.SIGKILL)
         codes = f.wait_workers(timeout=1500)
+        elapsed = time.monotonic() - started
+        rss.stop()
         assert [c for p, c in zip(f.workers, codes, strict=True) if p is not victim] == [0, 0]
         out, err = waiting.communicate(timeout=120)
         assert waiting.returncode == 0 and "finished" in out, err[-3000:]
@@ -320,4 +346,12 @@ def test_three_workers_whole_market_a_and_forum_one_killed(tmp_path, redis_url, 
             problems += compare_vendors(s, SLUG, [v for v in key["vendors"] if v["site"] == "market_a"], base)
             problems += compare_posts(s, PROFILE["forum"], key)
             assert problems == [], "\n".join(problems[:20])
+            sid = site_id(s, SLUG)
+            listings = s.scalar(select(func.count()).select_from(Listing).where(Listing.site_id == sid))
+            assert listings == sum(r["site"] == "market_a" for r in key["listings"])  # each once
+            pages = {r.id: r.pages for r in runs}
         engine.dispose()
+        evidence = sum(p.stat().st_size for p in (f.home / "shared-evidence").rglob("*") if p.is_file())
+        print(f"\nmarket A + forum, 3 workers (one killed): {sum(pages.values())} pages stored "
+              f"({listings} market A listings) in {elapsed:.0f} s from worker start; {evidence / 2**20:.1f} MiB "
+              f"evidence; largest worker RSS {rss.peak / 2**20:.0f} MiB; load average {os.getloadavg()[0]:.1f}")
