@@ -48,11 +48,12 @@ from storage.models import (
 )
 from storage.records import ListingRecord, PostRecord, ThreadRecord, VendorRecord
 from storage.upsert import (
+    ListingInput,
     finish_run,
     get_or_create_site,
     lock_vendors,
     mark_vanished,
-    upsert_listing,
+    upsert_listings,
     upsert_post,
     upsert_thread,
     upsert_vendor,
@@ -342,14 +343,16 @@ class RunStore:
         seen_at = utcnow()
         with Session(self.engine, expire_on_commit=False) as s:
             lock_vendors(s, self.run.site_id, _handles_named(batch), seen_at)
+            # pages first (no record depends on another page's row), then errors and records in arrival order
+            captures = [e for e in batch if isinstance(e, _Capture)]
+            for entry, page_id in zip(captures, self.evidence.capture_batch(s, captures), strict=True):
+                self.page_ids[entry.url] = page_id
+            self.counts["pages"] += len(captures)
+            listings: list[ListingInput] = []  # upserted together once the batch's vendors are written
             for entry in batch:
                 if isinstance(entry, _Capture):
-                    page = self.evidence.capture(s, entry.url, entry.status, entry.headers, entry.body,
-                                                 entry.fetched_at, entry.content_type, entry.screenshot,
-                                                 entry.fetch_mode)
-                    self.page_ids[entry.url] = page.id
-                    self.counts["pages"] += 1
-                elif isinstance(entry, _Error):
+                    continue
+                if isinstance(entry, _Error):
                     s.add(CrawlError(crawl_run_id=self.run.id, url=entry.url[:4000], at=entry.at, kind=entry.kind,
                                      reason=entry.reason))
                     self.counts["errors"] += 1
@@ -357,13 +360,20 @@ class RunStore:
                     if entry.page_type == "index" and entry.kind not in ("offsite", "egress"):
                         self.counts["index_errors"] += 1
                 else:
-                    self._write(s, entry.record, self.page_ids.get(entry.page_url), seen_at)
+                    self._write(s, entry.record, self.page_ids.get(entry.page_url), seen_at, listings)
                     self.counts["items"] += 1
+            for write in upsert_listings(s, self.run.site_id, listings, seen_at, self.run.id):
+                self.counts["listings"] += 1
+                self.counts["listings_new"] += int(write.created)
+                self.counts["listings_changed"] += int(write.changed)
             s.flush()
             self.evidence.sync()  # WARC bytes on disk before the rows that point at them
             s.commit()
 
-    def _write(self, s: Session, record: Any, page_id: int | None, seen_at: Any) -> None:
+    def _write(self, s: Session, record: Any, page_id: int | None, seen_at: Any,
+               listings: list[ListingInput]) -> None:
+        """Store one record; a listing (after its vendor) goes to `listings`, which the caller writes in one
+        upsert_listings."""
         site_id = self.run.site_id
         if isinstance(record, VendorRecord):
             bare = record.profile is None and not record.identifiers
@@ -392,10 +402,7 @@ class RunStore:
                     account, _ = upsert_vendor(s, site_id, VendorRecord(handle=record.vendor_handle), seen_at,
                                                page_id)
                     vendor_id = self.vendor_ids[record.vendor_handle] = account.id
-            write = upsert_listing(s, site_id, record, seen_at, self.run.id, page_id, vendor_id)
-            self.counts["listings"] += 1
-            self.counts["listings_new"] += int(write.created)
-            self.counts["listings_changed"] += int(write.changed)
+            listings.append(ListingInput(record, page_id, vendor_id))
         elif isinstance(record, ThreadRecord):
             thread = upsert_thread(s, site_id, record, seen_at, page_id)
             if thread.page_id is None:

@@ -68,6 +68,37 @@ def record_page(session: Session, run: CrawlRun, url: str, fetched_at: datetime,
     return session.scalars(select(Page).where(Page.crawl_run_id == run.id, Page.url == url)).one()
 
 
+def record_pages(session: Session, run: CrawlRun, pages: list[dict]) -> list[int]:
+    """`record_page` for many pages (a crawl batch) in one statement; returns the Page ids in input order.
+
+    Each dict holds record_page's arguments after `run` (url, fetched_at, status, content_type, sha256, size,
+    location, and optionally screenshot_sha256, fetch_mode). A URL given twice keeps its last values, as two
+    record_page calls in a row would.
+    """
+    if not pages:
+        return []
+    latest: dict[str, dict] = {}
+    for page in pages:
+        location: WarcLocation = page["location"]
+        latest[page["url"]] = {
+            "crawl_run_id": run.id, "site_id": run.site_id, "url": page["url"], "fetched_at": page["fetched_at"],
+            "status": page["status"], "content_type": page["content_type"], "sha256": page["sha256"],
+            "size": page["size"], "warc_path": location.path, "warc_offset": location.offset,
+            "warc_length": location.length, "screenshot_sha256": page.get("screenshot_sha256"),
+            "fetch_mode": page.get("fetch_mode", "http")}
+    rows = list(latest.values())
+    stmt = _insert(session, Page)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["crawl_run_id", "url"],
+        set_={k: stmt.excluded[k] for k in rows[0] if k not in ("crawl_run_id", "url")}), rows)
+    ids: dict[str, int] = {}
+    urls = list(latest)
+    for i in range(0, len(urls), 500):
+        ids.update(session.execute(select(Page.url, Page.id).where(Page.crawl_run_id == run.id,
+                                                                   Page.url.in_(urls[i:i + 500]))).all())
+    return [ids[page["url"]] for page in pages]
+
+
 def upsert_vendor(session: Session, site_id: int, record: VendorRecord, seen_at: datetime,
                   page_id: int | None = None) -> tuple[VendorAccount, bool]:
     """Returns (account, created)."""
