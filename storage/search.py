@@ -30,7 +30,7 @@ PREFIX_MAX = 24
 # PostgreSQL "newest first" (see _pg_newest): the newest ids scanned first, and the cost of fetching one
 # match through the index counted in rows scanned in id order
 FIRST_WINDOW = 20_000
-SCAN_VS_FETCH = 8
+SCAN_VS_FETCH = 25
 WORK_MEM = "64MB"
 
 
