@@ -57,6 +57,9 @@ class TrainConfig:
     # out-of-fold predictions (computed on the training rows only), then fit on the rest.
     drop_label_issues: bool = True
     issue_folds: int = 4
+    # Share of training rows (seeded draw) whose extractor substances are hidden, so that the model does not
+    # collapse when a caller has none (extractors not installed, or `substances: []`); see without_extractor.
+    evidence_dropout: float = 0.3
 
 
 def extractor_substances(record: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -102,8 +105,22 @@ class FittedParts:
         return d.reshape(len(records), -1) if d.ndim == 1 else d
 
 
+def without_extractor(records: Sequence[Mapping[str, Any]], share: float, seed: int) -> list[Mapping[str, Any]]:
+    """Training rows with the extractors' substances emptied in a seeded `share` of them.
+
+    Without this the model leans on the extractor block so much that, given `substances: []`, vendor-grouped
+    accuracy falls from 0.945 to 0.70; with 30% of rows hidden it stays 0.944 with the extractors' output and
+    0.91 without (docs/model-card.md). The term-list evidence and the text are untouched.
+    """
+    if share <= 0:
+        return list(records)
+    hide = np.random.RandomState(seed).random_sample(len(records)) < share
+    return [{**r, "substances": []} if h else r for r, h in zip(records, hide, strict=True)]
+
+
 def fit_parts(records: Sequence[Mapping[str, Any]], labels: Sequence[str], groups: Sequence[str],
               config: TrainConfig) -> FittedParts:
+    records = without_extractor(records, config.evidence_dropout, config.seed)
     text = TextFeatures(min_df=config.min_df, char_range=config.char_range,
                         max_features=config.max_features).fit(records)
     evidence = EvidenceFeatures()
@@ -157,6 +174,7 @@ def fit_clean(records: Sequence[Mapping[str, Any]], labels: Sequence[str], group
     """
     if not config.drop_label_issues or len(set(groups)) < 3:
         return fit_parts(records, labels, groups, config)
+    records = without_extractor(records, config.evidence_dropout, config.seed)
     text = TextFeatures(min_df=config.min_df, char_range=config.char_range,
                         max_features=config.max_features).fit(records)
     evidence = EvidenceFeatures()
@@ -312,4 +330,4 @@ def describe(meta: Mapping[str, Any]) -> str:
 
 
 __all__ = ["CategoryModel", "TrainConfig", "train", "describe", "grouped_splits", "fit_parts", "fit_clean",
-           "label_issues", "out_of_fold", "with_substances"]
+           "label_issues", "out_of_fold", "with_substances", "without_extractor"]

@@ -61,6 +61,7 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
     y = np.array(real.labels, dtype=object)
     pred_model = np.empty(len(y), dtype=object)
     pred_base = np.empty(len(y), dtype=object)
+    pred_bare = np.empty(len(y), dtype=object)
     labels = sorted(set(real.labels))
     oof = np.zeros((len(y), len(labels)))
     config = TrainConfig(seed=seed)
@@ -74,6 +75,8 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
         parts = fit_clean(tr_records, tr_labels, tr_groups, config)
         d = parts.decision([records[i] for i in te])
         pred_model[te] = parts.clf.classes_[d.argmax(axis=1)]
+        bare = parts.decision([{**records[i], "substances": []} for i in te])  # a caller without extractors
+        pred_bare[te] = parts.clf.classes_[bare.argmax(axis=1)]
         for j, label in enumerate(parts.clf.classes_):
             if label in labels:
                 oof[te, labels.index(label)] = d[:, j]
@@ -90,6 +93,8 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
             "per_class_f1": dict(zip(labels, f1_score(y, pred, average=None, labels=labels), strict=True)),
             "confusion": confusion_matrix(y, pred, labels=labels),
         }
+    out["without_extractor"] = {"accuracy": accuracy_score(y, pred_bare),
+                                "macro_f1": f1_score(y, pred_bare, average="macro", labels=labels)}
     if real.relabelled:
         # The same out-of-fold predictions (trained on this label set) scored against the file's own labels, on
         # the rows that have one: what a user who trusts Agora's sections sees from this training.
@@ -211,6 +216,9 @@ def render(res: dict) -> str:
     ]
     for lab in res["labels"]:
         lines.append(f"| {lab} | {m['per_class_f1'][lab]:.3f} | {b['per_class_f1'][lab]:.3f} |")
+    wx = res["without_extractor"]
+    lines += ["", f"Model given `substances: []` (a caller without the extractors; the term list and text still "
+              f"read): accuracy {wx['accuracy']:.3f}, macro-F1 {wx['macro_f1']:.3f}."]
     if "vs_original" in res:
         vm, vb = res["vs_original"]["model"], res["vs_original"]["baseline"]
         lines += ["", f"The same out-of-fold predictions scored against the file's original `label` column "

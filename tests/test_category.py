@@ -115,6 +115,20 @@ def test_tiny_model_is_seeded_and_round_trips(tiny_model, tmp_path):
     assert json.loads((tmp_path / "category.json").read_text())["version"] == tiny_model.version
 
 
+def test_extractor_dropout_is_seeded_and_leaves_the_rest_alone():
+    from classifiers.category_model import without_extractor
+
+    rows = [{"title": f"row {i}", "substances": [{"canonical": "lsd", "category": "psychedelics"}]}
+            for i in range(400)]
+    once, again = without_extractor(rows, 0.3, 0), without_extractor(rows, 0.3, 0)
+    hidden = [i for i, r in enumerate(once) if r["substances"] == []]
+    assert hidden == [i for i, r in enumerate(again) if r["substances"] == []]
+    assert 80 < len(hidden) < 160
+    assert all(once[i]["title"] == rows[i]["title"] for i in range(400))
+    assert rows[hidden[0]]["substances"]  # the caller's records are not modified
+    assert without_extractor(rows, 0.0, 0) == rows
+
+
 def test_label_issues_flags_confident_disagreements_only():
     from classifiers.category_model import label_issues
 
@@ -187,7 +201,8 @@ def test_score_post_separates_trade_from_talk(restore_model):
     chat = category.score_post("Anyone watching the football tonight?", [])
     assert sale["trade_relevance"] > 0.8 > 0.3 > talk["trade_relevance"]
     assert chat["trade_relevance"] < 0.1
-    # The category with the extractors' real output (None computes it): they find LSD in this text.
+    assert sale["category"] == "psychedelics"  # without the extractors' substances: the term list and text
+    # and with the extractors' real output (None computes it): they find LSD in this text.
     assert category.score_post("Selling LSD tabs 150ug, 10 for $80, worldwide shipping, PM me on wickr",
                                None)["category"] == "psychedelics"
     assert set(sale) >= {"trade_relevance", "category", "category_scores", "needs_review", "model_version"}
