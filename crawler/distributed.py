@@ -437,14 +437,18 @@ class SharedRateLimit:
     async def process_request(self, request: Request) -> None:
         loop = asyncio.get_running_loop()
         # a slot is only good while it is current: a process that did not get the CPU in time (or a
-        # request held up on its way here) would otherwise send with a stale slot, in a burst with others
-        late_ok = min(self.interval / 2, 0.5)
+        # request held up on its way here) would otherwise send with a stale slot, in a burst with others.
+        # Late by at most a quarter of the delay: any two requests to the site leave >= 3/4 delay apart.
+        late_ok = min(self.interval / 4, 0.25)
         for _ in range(100):
+            # the slot falls between `asked + wait` and `answered + wait` (the thread hop to Redis can take a
+            # while on a busy machine): sleep to the later bound (never early), judge lateness from the earlier
+            # one (never underestimated)
+            asked = loop.time()
             wait = await asyncio.to_thread(self.coordinator.reserve, self.interval)
-            due = loop.time() + wait
             if wait > 0:
                 await asyncio.sleep(wait)
-            if loop.time() - due <= late_ok:
+            if loop.time() - (asked + wait) <= late_ok:
                 return None
             self.late += 1
         return None
