@@ -10,6 +10,8 @@ import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from storage.units import unit_basis
+
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "₿": "BTC", "ɱ": "XMR", "US$": "USD"}
 CURRENCY_CODES = {"EUR", "USD", "GBP", "BTC", "XMR", "ETH", "LTC", "CAD", "AUD", "CHF"}
 
@@ -150,30 +152,7 @@ def parse_datetime(text: str | None, fmt: str | None = None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# A listing's unit as the page shows it -> (what its price per unit is per, how many of that one shown unit
-# is). Mass goes per gram, volume per millilitre, counted things (pills, blotters, vials, seeds) per unit;
-# the same bases as the weekly report (reports/activity.py) and the extractors.
-_MASS_G = {"g": "1", "gr": "1", "grs": "1", "gram": "1", "grams": "1", "gramm": "1", "gm": "1", "gms": "1",
-           "kg": "1000", "kgs": "1000", "kilo": "1000", "kilos": "1000", "mg": "0.001", "ug": "0.000001",
-           "mcg": "0.000001", "oz": "28.349523125", "lb": "453.59237", "lbs": "453.59237"}
-_VOLUME_ML = {"ml": "1", "l": "1000", "ltr": "1000", "litre": "1000", "liter": "1000", "cl": "10"}
-_COUNTED = {"unit", "units", "pill", "pills", "tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule",
-            "capsules", "blotter", "blotters", "pcs", "pc", "piece", "pieces", "strip", "strips", "vial", "vials",
-            "amp", "amps", "ampoule", "ampoules", "bottle", "bottles", "kit", "kits", "seed", "seeds", "hit",
-            "hits", "pack", "packs", "box", "boxes", "bar", "bars", "stk", "stück", "stuks", "x"}
 PRICE_PER_UNIT_PLACES = Decimal("0.00000001")  # the storage column's scale (Numeric(24, 8))
-
-
-def unit_basis(unit: str | None) -> tuple[str, Decimal] | None:
-    """'kg' -> ('g', 1000), 'L' -> ('ml', 1000), 'pills' -> ('unit', 1); None for a unit we cannot place."""
-    key = (unit or "").strip().lower().rstrip(".")
-    if key in _MASS_G:
-        return "g", Decimal(_MASS_G[key])
-    if key in _VOLUME_ML:
-        return "ml", Decimal(_VOLUME_ML[key])
-    if key in _COUNTED:
-        return "unit", Decimal(1)
-    return None
 
 
 def price_per_unit(price: Decimal | None, quantity: float | Decimal | None, unit: str | None) -> Decimal | None:

@@ -14,31 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from reports.data import Dataset, ListingRow, RunRow, State
 from reports.rates import RateTable
 from reports.weeks import Week
+from storage.units import unit_basis
 
-# unit as stored (lower-case) -> (basis, how many grams/ml/units one stored unit is)
-MASS = {"g": "1", "gr": "1", "gram": "1", "grams": "1", "gramm": "1", "kg": "1000", "kilo": "1000",
-        "kilos": "1000", "mg": "0.001", "oz": "28.349523125", "lb": "453.59237", "lbs": "453.59237"}
-VOLUME = {"ml": "1", "l": "1000", "litre": "1000", "liter": "1000", "cl": "10"}
-COUNT = {"unit", "units", "pill", "pills", "tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules",
-         "blotter", "blotters", "pcs", "pc", "piece", "pieces", "strip", "strips", "vial", "vials", "amp", "amps",
-         "ampoule", "ampoules", "bottle", "bottles", "kit", "kits", "seed", "seeds", "hit", "hits", "pack", "packs",
-         "box", "boxes", "bar", "bars", "x"}
 PER_LISTING = Decimal("0.0001")
 PER_MEDIAN = Decimal("0.01")
-
-
-def unit_basis(unit: str | None) -> tuple[str, Decimal] | None:
-    """('g', grams per stored unit) | ('ml', ml per unit) | ('unit', 1); None for a unit we cannot place."""
-    if not unit:
-        return None
-    key = unit.strip().lower()
-    if key in MASS:
-        return "g", Decimal(MASS[key])
-    if key in VOLUME:
-        return "ml", Decimal(VOLUME[key])
-    if key in COUNT:
-        return "unit", Decimal(1)
-    return None
 
 
 def price_per_basis(listing: ListingRow, state: State, rates: RateTable) -> tuple[str | None, Decimal | None, str]:
