@@ -50,12 +50,31 @@ def main(argv: list[str]) -> int:
             failures.append((name, traceback.format_exc()))
         print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    path = HERE / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    for name in selected:
+        text = _replace_section(text, name, _section(name, [r for r in rows if r["module"] == name],
+                                                     dict(failures).get(name), stamp, commit))
+    path.write_text(text, encoding="utf-8")
+    print(text)
+    return 1 if failures else 0
+
+
+HEADER = """# Benchmark results
+
+`make bench` runs every bench module; `python -m bench.run NAME` runs those whose name contains NAME. Each run
+replaces only its own modules' generated sections (between `<!-- bench:NAME -->` markers); the notes that
+engineers wrote around them (earlier runs, load, analysis) stay. A figure is always a ratio against a
+baseline measured in the same run on the same machine.
+"""
+
+
+def _section(name: str, rows: list[dict], failure: str | None, stamp: str, commit: str) -> str:
     lines = [
-        "# Benchmark results", "",
-        f"- machine: {_machine()}",
-        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, commit {commit or 'unknown'}",
-        f"- command: `make bench` (`python -m bench.run {' '.join(argv)}`)".replace(" `)", "`)"),
-        "- each value is the median of several runs; ratio = value / baseline, measured in the same run", "",
+        f"### {name}: latest `python -m bench.run` figures", "",
+        f"- machine: {_machine()}, load average {os.getloadavg()[0]:.1f} at the end",
+        f"- date: {stamp}, commit {commit or 'unknown'}", "",
         "| bench | metric | value | baseline | baseline value | ratio | target | note |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -63,11 +82,18 @@ def main(argv: list[str]) -> int:
         lines.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
             r.get("name", r["module"]), r.get("metric", ""), _fmt(r.get("value")), r.get("baseline_name", ""),
             _fmt(r.get("baseline")), _fmt(r.get("ratio")), r.get("target", ""), r.get("note", "")))
-    for name, tb in failures:
-        lines += ["", f"## {name} FAILED", "", "```", tb.strip(), "```"]
-    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print((HERE / "RESULTS.md").read_text())
-    return 1 if failures else 0
+    if failure:
+        lines += ["", "FAILED:", "", "```", failure.strip(), "```"]
+    return "\n".join(lines)
+
+
+def _replace_section(text: str, name: str, body: str) -> str:
+    begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{begin}\n{body}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        return head + block + rest.split(end, 1)[1]
+    return text.rstrip("\n") + "\n\n" + block + "\n"
 
 
 if __name__ == "__main__":
