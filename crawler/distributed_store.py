@@ -4,7 +4,8 @@
 - its own WARC file per worker (`run-<id>-<worker>.warc.gz`): two processes never append to one file;
 - retried batches: PostgreSQL may abort one of two concurrent transactions (deadlock, serialisation) and a
   unique key can be raced; the batch is rolled back and written again (every write is an idempotent upsert);
-- counters added to the run (`pages = pages + n`) instead of set, and lease acknowledgements after commit;
+- counters added to the run (`pages = pages + n`, in the batch's own transaction) instead of set, and lease
+  acknowledgements after commit;
 - on close: its leases not yet handled go back to the queue; if the crawl is complete (queue and leases
   empty) the one worker holding the final lock closes the run (vanished listings, status, result).
 """
@@ -93,6 +94,7 @@ class DistributedRunStore(RunStore):
         self.coordinator = coordinator
         self.worker_id = worker_id
         self.finalized: dict[str, Any] | None = None
+        self._attempt_counts: dict[str, int] = dict(self.counts)
 
     def open(self) -> None:
         with Session(self.engine, expire_on_commit=False) as s:
@@ -131,22 +133,30 @@ class DistributedRunStore(RunStore):
         def attempt() -> None:
             # the analysis results are applied to the records by the first attempt; a retry reuses them
             current, apply[0] = apply[0], (lambda: 0)
+            self._attempt_counts = dict(self.counts)  # this attempt's counter deltas, for _before_commit
             super(DistributedRunStore, self)._write_batch(rest, current)
 
         with_retries(attempt, reset)
         delta = {k: self.counts[k] - before.get(k, 0) for k in self.counts}
         if any(delta.values()):
-            with Session(self.engine) as s:
-                s.execute(update(CrawlRun).where(CrawlRun.id == self.run_id).values(
-                    pages=CrawlRun.pages + delta["pages"], items=CrawlRun.items + delta["items"],
-                    errors=CrawlRun.errors + delta["errors"],
-                    listings_new=CrawlRun.listings_new + delta["listings_new"],
-                    listings_changed=CrawlRun.listings_changed + delta["listings_changed"]))
-                s.commit()
             self.coordinator.add_stats({**{k: delta[k] for k in ("listings", "vendors", "threads", "posts",
                                                                   "index_errors")},
                                         **{f"kind:{k}": v - kinds.get(k, 0) for k, v in self.error_kinds.items()}})
         self.coordinator.ack(acks)  # only now: the pages these leases stood for are committed
+
+    def _before_commit(self, s: Session) -> None:
+        # the run's counters grow in the batch's own transaction: a worker killed right after a commit
+        # cannot leave pages stored but not counted. The run row is locked last, after the vendor and
+        # listing rows, in every worker: the same order everywhere, held only until the commit.
+        base = self._attempt_counts
+        delta = {k: self.counts[k] - base.get(k, 0) for k in ("pages", "items", "errors", "listings_new",
+                                                              "listings_changed")}
+        if any(delta.values()):
+            s.execute(update(CrawlRun).where(CrawlRun.id == self.run_id).values(
+                pages=CrawlRun.pages + delta["pages"], items=CrawlRun.items + delta["items"],
+                errors=CrawlRun.errors + delta["errors"],
+                listings_new=CrawlRun.listings_new + delta["listings_new"],
+                listings_changed=CrawlRun.listings_changed + delta["listings_changed"]))
 
     # ------------------------------------------------------------------ closing
     def close(self, reason: str) -> CrawlRun:

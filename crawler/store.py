@@ -368,7 +368,11 @@ class RunStore:
                 self.counts["listings_changed"] += int(write.changed)
             s.flush()
             self.evidence.sync()  # WARC bytes on disk before the rows that point at them
+            self._before_commit(s)
             s.commit()
+
+    def _before_commit(self, s: Session) -> None:
+        """Writes that must commit together with the batch (a distributed run's shared counters)."""
 
     def _write(self, s: Session, record: Any, page_id: int | None, seen_at: Any,
                listings: list[ListingInput]) -> None:
