@@ -65,23 +65,48 @@ def _jsonable(value: Any) -> Any:
 # Analysis (spaCy + the category model) is CPU-bound Python: in the crawl process it would hold the GIL
 # against the reactor. With a worker process it runs on the other core while the crawl goes on; the writer
 # thread just waits for the answer. `use_worker(True)` is set by the crawl (NARCOWATCH_ANALYSIS_WORKER).
-_WORKER: dict[str, Any] = {"enabled": False, "pool": None}
+_WORKER: dict[str, Any] = {"enabled": False, "pool": None, "start_method": None}
 
 
 def use_worker(enabled: bool) -> None:
+    """Analyse in a worker process (or not). Enabling starts the worker at once, and it loads the extractor
+    pipeline and the category model while the crawl fetches its first pages: the first batch does not wait
+    for them. The crawl calls this as the run opens, before it has any thread or connection, so the worker
+    can be forked (see `_pool`)."""
     _WORKER["enabled"] = enabled
+    if enabled:
+        try:
+            _pool().submit(_warm_up)
+        except Exception as exc:  # no worker: batches are analysed in this process (see _analyze)
+            logger.warning("analysis worker could not start (%s)", exc)
+
+
+def _warm_up() -> None:
+    if analyzer() is not None:
+        from narcowatch.analysis import warm_up
+
+        warm_up()
 
 
 def _run_in_worker(inputs: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """In the worker: the results, already converted to JSON values (`_jsonable`), which is pure-Python work
+    the crawl process's writer would otherwise do under the GIL it shares with the reactor."""
     analyze = analyzer()
-    return None if analyze is None else analyze(inputs)
+    return None if analyze is None else [_jsonable(result) for result in analyze(inputs)]
 
 
-def _watch_parent(parent: int) -> None:
-    """In the worker: exit as soon as the crawl process is gone (killed with SIGKILL, say); an orphaned
-    worker would otherwise wait for work forever."""
+def _worker_init(parent: int) -> None:
+    """In the worker: exit as soon as the crawl process is gone (killed with SIGKILL, say), as an orphaned
+    worker would otherwise wait for work forever; leave Ctrl-C to the crawl process, which stops gracefully
+    and still needs its worker for the batches in flight; forget signal handling inherited from the crawl
+    process's event loop (a forked worker)."""
+    import signal
     import threading
     import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.set_wakeup_fd(-1)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -94,11 +119,19 @@ def _watch_parent(parent: int) -> None:
 def _pool():
     if _WORKER["pool"] is None:
         import multiprocessing
+        import threading
         from concurrent.futures import ProcessPoolExecutor
 
-        # spawn, not fork: the crawl process has threads (reactor, writer, browser driver)
-        _WORKER["pool"] = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                              initializer=_watch_parent, initargs=(os.getpid(),))
+        # Fork while this process has no other thread (a crawl run opening: no writer thread, connection or
+        # browser yet): the worker then has the analysis code this module imported (see _preload) instead of
+        # importing spaCy and scikit-learn again, about 2 s of CPU. With threads, spawn: a fork could copy a
+        # lock some thread holds mid-operation. (The fork happens before the first request: the reactor has
+        # no socket a forked copy could keep open.)
+        method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() \
+            else "spawn"
+        _WORKER["start_method"] = method
+        _WORKER["pool"] = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
+                                              initializer=_worker_init, initargs=(os.getpid(),))
     return _WORKER["pool"]
 
 
@@ -141,7 +174,7 @@ def submit(records: list[Any]) -> Callable[[], int]:
                     shutdown_worker()
                     _WORKER["enabled"] = False
                     return annotate(targets)
-                return _apply(targets, results)
+                return _apply(targets, results, converted=True)
             return wait
     return lambda: annotate(targets)
 
@@ -159,16 +192,20 @@ def annotate(records: list[Any]) -> int:
     return _apply(targets, results)
 
 
-def _apply(targets: list[Any], results: list[dict[str, Any]] | None) -> int:
+def _apply(targets: list[Any], results: list[dict[str, Any]] | None, converted: bool = False) -> int:
+    """Adds `results` to `targets`; `converted`: the results are JSON values already (from the worker)."""
     if results is None:
         return 0
     for record, result in zip(targets, results, strict=True):
         result = result or {}
+        if not converted:
+            result = _jsonable(result)
         record.substances = sorted({_substance_id(s) for s in result.get("substances") or []} - {None})
         record.category = result.get("category")
-        record.analysis = _jsonable(result)
+        record.analysis = result
         if isinstance(record, ListingRecord):
-            record.category_scores = _jsonable(result.get("category_scores"))
+            scores = result.get("category_scores")
+            record.category_scores = dict(scores) if isinstance(scores, dict) else scores
             record.needs_review = bool(result.get("needs_review", False))
             quantity = result.get("quantity")
             if record.quantity is None and isinstance(quantity, dict):
@@ -189,3 +226,19 @@ def _substance_id(item: Any) -> str | None:
     if isinstance(item, dict):
         return item.get("canonical") or item.get("id")
     return str(item) if item else None
+
+
+def _preload() -> None:
+    """Import the analysis code (extractors, category classifier) with the crawler, before a crawl starts:
+    a worker forked from this process then shares it (imported once per crawl, not once per process)."""
+    if analyzer() is None:
+        return
+    try:
+        from narcowatch.analysis import category_predictor
+
+        category_predictor()
+    except Exception as exc:  # analysis itself reports a broken classifier when it runs
+        logger.debug("category classifier not preloaded (%s)", exc)
+
+
+_preload()

@@ -35,6 +35,19 @@ def category_source() -> str:
     return "classifier" if category_predictor() is not None else "substances"
 
 
+def warm_up() -> None:
+    """Load the extractor pipeline and the category model now (each is loaded once per process and cached),
+    so that the first records analysed do not wait for them."""
+    from extractors.pipeline import load_pipeline
+
+    load_pipeline()
+    try:
+        from classifiers.category import load_model
+    except (ImportError, AttributeError):
+        return
+    load_model()
+
+
 def analyze(records: Iterable[dict], batch_size: int = 256) -> list[dict]:
     """Extract facts from each record (`id`, `title`, optional `description`, `text`) and categorise it."""
     records = list(records)

@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,30 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+_IO_POOL: list = []
+_IO_POOL_LOCK = threading.Lock()
+
+
+def _io_pool():
+    """Threads for `put_bodies` (fsyncs wait on the disk, not on the GIL), created once per process."""
+    with _IO_POOL_LOCK:
+        if not _IO_POOL:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _IO_POOL.append(ThreadPoolExecutor(max_workers=16, thread_name_prefix="evidence-io"))
+        return _IO_POOL[0]
+
+
+def _forget_io_pool() -> None:
+    """In a forked child: it has none of the parent's threads, and the lock may have been held by one."""
+    global _IO_POOL_LOCK
+    _IO_POOL.clear()
+    _IO_POOL_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_io_pool)
 
 
 @dataclass(frozen=True)
@@ -108,8 +133,6 @@ class EvidenceStore:
             digest, data = next(iter(todo.items()))
             self.put_body(data)
             return digests
-        from concurrent.futures import ThreadPoolExecutor
-
         written: dict[str, str] = {}  # digest -> temporary file, until renamed
 
         def write(item: tuple[str, bytes]) -> None:
@@ -128,14 +151,23 @@ class EvidenceStore:
                 raise
             written[digest] = tmp
 
+        from concurrent.futures import wait
+
+        pool = _io_pool()
+        futures: list = []
         try:
-            with ThreadPoolExecutor(max_workers=min(16, len(todo)), thread_name_prefix="evidence-fsync") as pool:
-                list(pool.map(write, todo.items()))
-                for digest in list(written):
-                    os.replace(written.pop(digest), self.body_path(digest))
-                list(pool.map(_fsync_dir, {self.body_path(d).parent for d in todo}))
+            futures = [pool.submit(write, item) for item in todo.items()]
+            wait(futures)  # every write ends (done or failed) before any rename
+            for future in futures:
+                future.result()
+            for digest in list(written):
+                os.replace(written.pop(digest), self.body_path(digest))
+            list(pool.map(_fsync_dir, {self.body_path(d).parent for d in todo}))
         except BaseException:
-            for tmp in written.values():
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            for tmp in written.values():  # written, not renamed: nothing refers to them
                 Path(tmp).unlink(missing_ok=True)
             raise
         return digests
