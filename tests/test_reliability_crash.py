@@ -175,10 +175,14 @@ def crawl_kill_loop(home: Path, testbed, rng: random.Random, iterations: int, si
         if rng.random() < 0.2:
             time.sleep(rng.uniform(0.2, 4.0))  # during start-up, migrations check, spider opening
         else:
+            # somewhere in the middle of fetching and batched writes: once a random number of pages are
+            # committed (not after a random time: how far a crawl gets in a second depends on the machine and
+            # its load, and a fast crawl finished before the kill), then a random fraction of a batch later
+            target = start_rows + rng.randint(1, min(150, (max_pages or 300) // 2))
             deadline = time.monotonic() + 180
-            while proc.poll() is None and time.monotonic() < deadline and _count(db, "pages") <= start_rows:
-                time.sleep(0.1)
-            time.sleep(rng.uniform(0.0, 2.5))  # somewhere in the middle of fetching and batched writes
+            while proc.poll() is None and time.monotonic() < deadline and _count(db, "pages") < target:
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 0.3))
         before = snapshot(db)
         if proc.poll() is None:
             _kill_group(proc)
