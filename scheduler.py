@@ -174,6 +174,15 @@ def sync(scheduler: BaseScheduler, engine: Engine) -> None:
 def run_forever(engine: Engine, stop: threading.Event | None = None) -> None:
     """`narcowatch scheduler run`: foreground daemon, stops cleanly on SIGTERM/SIGINT."""
     stop = stop or threading.Event()
+
+    def _stop(signum, _frame):
+        log.info("signal %s: stopping the scheduler (running crawls finish or are killed by their timeout)",
+                 signum)
+        stop.set()
+
+    # first: a signal during start-up must stop the daemon cleanly too, not kill it half-started
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop)
     recovered = jobs.recover_orphans(engine)
     if recovered:
         log.warning("marked %d orphaned run(s) failed; their sites resume on the next run", recovered)
@@ -183,13 +192,6 @@ def run_forever(engine: Engine, stop: threading.Event | None = None) -> None:
     sync(scheduler, engine)
     scheduler.resume()
 
-    def _stop(signum, _frame):
-        log.info("signal %s: stopping the scheduler (running crawls finish or are killed by their timeout)",
-                 signum)
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, _stop)
     log.info("scheduler running with %d job(s)", len(scheduler.get_jobs()))
     while not stop.wait(SYNC_SECONDS):
         try:

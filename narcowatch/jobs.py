@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
 from narcowatch import alerts, settings
@@ -85,8 +85,9 @@ def _claim(engine: Engine, name: str, kind: str, site_slug: str | None, schedule
         session.add(job)
     with session_scope(engine) as session:
         job = session.get(JobRun, job.id)
-        older = session.scalars(select(JobRun).where(JobRun.name == name, JobRun.status == "running",
-                                                     JobRun.id < job.id)
+        # the same job, or any job on the same site (a schedule and a run-now under another name)
+        same = or_(JobRun.name == name, JobRun.site_id == job.site_id) if job.site_id else JobRun.name == name
+        older = session.scalars(select(JobRun).where(same, JobRun.status == "running", JobRun.id < job.id)
                                 .order_by(JobRun.id)).all()
         live = [r for r in older if _pid_alive(r.pid)]
         if live:

@@ -7,6 +7,7 @@ the screenshot kept as evidence for every rendered listing page, and the memory 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -101,9 +102,20 @@ def test_market_b_needs_the_browser(testbed, tmp_path):
     """The same profile in http mode sees the shell only: no listing, and the crawl says so."""
     home = tmp_path / "home"
     run_cli(home, "db", "upgrade")
+    from storage.models import Listing, Page
+
     proc = run_cli(home, "crawl", PROFILE["market_b"], "--base-url", testbed.url("market_b") + "/",
                    "--fetch", "http", check=False)
-    assert "0 listings" in proc.stdout, proc.stdout
+    assert re.search(r"(?<!\d)0 listings", proc.stdout), proc.stdout
+    engine = engine_for(home)
+    try:
+        with Session(engine) as s:
+            sid = site_id(s, "testbed_market_b")
+            # the shell was fetched (the crawl ran) but no listing row came out of it
+            assert s.scalar(select(func.count(Page.id)).where(Page.site_id == sid)) > 0
+            assert s.scalar(select(func.count(Listing.id)).where(Listing.site_id == sid)) == 0
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.slow
@@ -116,7 +128,8 @@ def test_market_b_day1_complete_in_browser_mode(testbed, key1, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     assert peak < MEMORY_CAP, f"peak resident memory {peak / 2**20:.0f} MiB"
     listings, vendors = _check(home, key1, base, complete=True)
-    assert listings == 890 and vendors == 73
+    assert listings == sum(r["site"] == "market_b" for r in key1["listings"]) > 0
+    assert vendors == sum(v["site"] == "market_b" for v in key1["vendors"]) > 0
 
 
 @pytest.mark.timeout(600)

@@ -130,12 +130,10 @@ def compare_vendors(session: Session, slug: str, key_rows: list[dict], base: str
         profile = v.profile or {}
         want_ids = {(k, val) for k, val in r["contacts"].items()} | {("btc" if not w.startswith("4") else "xmr", w)
                                                                       for w in r["wallets"]}
-        if r["pgp_fingerprint"]:
-            want_ids.add(("pgp", r["pgp_fingerprint"]))
-        else:
-            # no fingerprint on the page: the one computed from the key block is ours, not the page's
-            # (and the testbed's key packets declare one byte less than they carry, see the report)
-            idents = {(k, val) for k, val in idents if k != "pgp"}
+        # the fingerprint the page states, or else the one the crawler computes from the key block it shows
+        fingerprint = r["pgp_fingerprint"] or (r.get("pgp_key_fingerprint") if r["pgp_key"] else None)
+        if fingerprint:
+            want_ids.add(("pgp", fingerprint))
         checks = {
             "url": (v.url, urljoin(base, r["url"])),
             "identifiers": (idents, want_ids),

@@ -4,6 +4,8 @@ timeouts, orphan recovery, alerts and the CLI."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -152,6 +154,55 @@ def test_cron_job_fires_at_the_expression(db, fired):
         s.shutdown(wait=False)
 
 
+def test_cron_job_fires_across_a_daemon_restart(db, fired):
+    """Down from 05:00 to 06:10: the 06:00 run fires once on restart (within the grace), then 12:00 as usual."""
+    calls, ref = fired
+    clock = ref["clock"] = Clock(T0 + timedelta(hours=1))
+    add_schedule(db, "crawl:forum", cron="0 */6 * * *")
+    with controlled(clock):
+        s = start(db, clock)
+        clock.now = T0 + timedelta(hours=5)
+        s.tick()
+        assert calls == []
+        s.shutdown(wait=False)
+        clock.now = T0 + timedelta(hours=6, minutes=10)
+        s2 = start(db, clock)
+        s2.tick()
+        s2.tick()
+        assert [c[1] for c in calls] == [T0 + timedelta(hours=6, minutes=10)]
+        assert s2.get_job("crawl:forum").next_run_time == T0 + timedelta(hours=12)
+        clock.now = T0 + timedelta(hours=12, seconds=3)
+        s2.tick()
+        assert len(calls) == 2
+        s2.shutdown(wait=False)
+
+
+def test_weekly_report_is_a_default_job_on_monday_at_six(db, fired, monkeypatch):
+    monkeypatch.delenv("NARCOWATCH_REPORT_CRON", raising=False)
+    calls, ref = fired
+    clock = ref["clock"] = Clock(T0 + timedelta(days=1))  # Tuesday 00:00
+    sched.ensure_report_schedule(db)
+    sched.ensure_report_schedule(db)  # idempotent: still one schedule
+    with session_scope(db) as session:
+        report = session.scalars(select(Schedule).where(Schedule.name == sched.REPORT_SCHEDULE)).one()
+        assert report.kind == "report" and report.cron == "0 6 * * mon"
+    with controlled(clock):
+        s = start(db, clock)
+        assert s.get_job(sched.REPORT_SCHEDULE).next_run_time == T0 + timedelta(days=7, hours=6)
+        clock.now = T0 + timedelta(days=7, hours=5, minutes=59)
+        s.tick()
+        assert calls == []
+        clock.now = T0 + timedelta(days=7, hours=6, seconds=1)
+        s.tick()
+        assert [c[0] for c in calls] == [sched.REPORT_SCHEDULE]
+        s.shutdown(wait=False)
+    # configurable: a changed setting moves the existing schedule
+    monkeypatch.setenv("NARCOWATCH_REPORT_CRON", "30 7 * * fri")
+    sched.ensure_report_schedule(db)
+    with session_scope(db) as session:
+        assert session.scalars(select(Schedule.cron).where(Schedule.kind == "report")).all() == ["30 7 * * fri"]
+
+
 def test_runs_missed_beyond_the_grace_are_skipped_and_recorded(db, fired, monkeypatch):
     monkeypatch.setenv("NARCOWATCH_MISFIRE_GRACE", "3600")
     calls, ref = fired
@@ -202,11 +253,30 @@ def test_overlapping_run_is_skipped_with_a_reason(db):
                                started_at=T0))
         outcome = jobs.run_job(db, "crawl:x", "crawl", _py("print(1)"))
         assert outcome.status == "skipped" and "still running" in outcome.reason
+        with session_scope(db) as session:  # the skip is in the run history with its reason
+            skipped = session.get(JobRun, outcome.job_run_id)
+            assert skipped.status == "skipped" and "overlap" in skipped.reason and skipped.finished_at
+            assert str(sleeper.pid) in skipped.reason
     finally:
         sleeper.kill()
         sleeper.wait()
     # the other run's process is gone: the next run goes ahead
+    assert jobs.run_job(db, "crawl:x", "crawl", _py("print(1)")).status == "finished"
     assert jobs.run_job(db, "crawl:y", "crawl", _py("print(1)")).status == "finished"
+
+
+def test_a_run_of_the_same_site_under_another_name_is_skipped_too(db):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with session_scope(db) as session:
+            site = get_or_create_site(session, "market_a", "A", "market", "http://a/")
+            session.add(JobRun(name="crawl:market_a", kind="crawl", site_id=site.id, status="running",
+                               pid=sleeper.pid, started_at=T0))
+        outcome = jobs.run_job(db, "manual:market_a", "crawl", _py("print(1)"), site_slug="market_a")
+        assert outcome.status == "skipped" and "market_a is still running" in outcome.reason
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_runaway_crawl_is_killed_by_its_timeout(db):
@@ -368,3 +438,29 @@ def test_crontab_weekdays_count_from_sunday(expression, fires_on):
     after = datetime(2026, 10, 3, 12, tzinfo=UTC)  # a Saturday
     fire = trigger.get_next_fire_time(None, after)
     assert fire.strftime("%A") == fires_on and fire.hour == 6
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_daemon_stops_cleanly_on_sigterm_and_sigint(tmp_path, signum):
+    home = tmp_path / "home"
+    env = {**os.environ, "NARCOWATCH_HOME": str(home), "NARCOWATCH_LOG_LEVEL": "INFO"}
+    env.pop("NARCOWATCH_DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "narcowatch", "db", "upgrade"], env=env, check=True,
+                   capture_output=True)
+    proc = subprocess.Popen([sys.executable, "-m", "narcowatch", "scheduler", "run"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:  # wait until the daemon says it runs
+            lines.append(line)
+            if "scheduler running with" in line:
+                break
+        assert any("scheduler running with" in x for x in lines), "".join(lines)
+        proc.send_signal(signum)
+        out = proc.communicate(timeout=20)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, "".join(lines) + out
+    assert f"signal {int(signum)}: stopping" in out
