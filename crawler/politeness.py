@@ -7,6 +7,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -69,3 +70,54 @@ class RetryAfterMiddleware:
             slots[slot_key].delay = max(slots[slot_key].delay, min(wait, self.max_wait))
         await asyncio.sleep(wait)
         return retry
+
+
+ROBOTS_JITTER = 0.2  # under a Crawl-delay floor: +-20 % around floor / 0.8, so never below the floor
+
+
+def crawl_delay(robots_body: bytes, user_agent: str) -> float | None:
+    """The `Crawl-delay` a robots.txt asks of `user_agent` (its own group, else `*`), or None."""
+    from protego import Protego
+
+    try:
+        delay = Protego.parse(robots_body.decode("utf-8", errors="replace")).crawl_delay(user_agent)
+    except Exception:  # a robots.txt we cannot read asks nothing of us (RobotsTxtMiddleware says the same)
+        return None
+    return float(delay) if delay and delay > 0 else None
+
+
+class RobotsCrawlDelay:
+    """robots.txt `Crawl-delay` honoured when a profile obeys robots.txt: the delay the site asks for becomes
+    a floor under its download slot's delay. The profile's delay, AutoThrottle and Retry-After may go above
+    it, never below; jitter stays, but only above the floor. A delay above NARCOWATCH_CRAWL_DELAY_MAX is
+    capped there (a hostile robots.txt cannot stall a crawl; its max_seconds cap ends it anyway)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.user_agent = crawler.settings.get("USER_AGENT") or "*"
+        self.max_delay = crawler.settings.getfloat("NARCOWATCH_CRAWL_DELAY_MAX")
+        self.floors: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RobotsCrawlDelay:
+        if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured("the profile ignores robots.txt")
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        slot_key = request.meta.get("download_slot")
+        if slot_key is None:
+            return response
+        if response.status == 200 and urlsplit(request.url).path == "/robots.txt":
+            asked = crawl_delay(response.body, self.user_agent)
+            if asked:
+                self.floors[slot_key] = min(asked, self.max_delay)
+                self.crawler.stats.set_value("narcowatch/robots_crawl_delay", self.floors[slot_key])
+                logger.info("%s asks for Crawl-delay %s s; honoured (at most %s s)", request.url, asked,
+                            self.max_delay)
+        floor = self.floors.get(slot_key)
+        slot = getattr(self.crawler.engine.downloader, "slots", {}).get(slot_key) if floor else None
+        if slot is not None:  # after every response: AutoThrottle may have lowered the delay meanwhile
+            slot.jitter = min(slot.jitter, ROBOTS_JITTER)
+            slot.delay = max(slot.delay, floor / (1 - slot.jitter))
+        return response

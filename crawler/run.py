@@ -47,10 +47,11 @@ def run_crawl(profile: Profile, engine: Engine, evidence: EvidenceStore, *, chro
     # socket calls on the reactor thread do not each wait a full 5 ms switch interval
     sys.setswitchinterval(0.0005)
     values["LOG_INSTALL_ROOT_HANDLER"] = False  # the CLI has configured logging already
-    process = CrawlerProcess(Settings(values))
-    # Scrapy logs through the root logger; keep its chatter out of the progress display
+    # Scrapy logs through the root logger; keep its chatter (the version banner CrawlerProcess logs as it
+    # starts, included) out of the progress display
     for name in ("scrapy", "scrapy_playwright", "py.warnings", "twisted", "asyncio", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(values.get("LOG_LEVEL", "WARNING"))
+    process = CrawlerProcess(Settings(values))
     crawler = process.create_crawler(SiteSpider)
     # live objects cannot go through Settings (it deep-copies); components find them on the crawler
     crawler.nw_options = {"engine": engine, "evidence": evidence}

@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_TIMES": 2,
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
     "NARCOWATCH_RETRY_AFTER_MAX": 120,  # seconds; a longer Retry-After is a failure, not a wait
+    "NARCOWATCH_CRAWL_DELAY_MAX": 60,  # seconds; a robots.txt Crawl-delay above this is capped here
     "URLLENGTH_LIMIT": 2083,
     "DUPEFILTER_CLASS": "scrapy.dupefilters.RFPDupeFilter",  # calendar traps: same URL never twice
     "HTTPERROR_ALLOW_ALL": True,  # the spider records every status itself (CrawlError rows)
@@ -69,6 +70,8 @@ DEFAULTS: dict[str, Any] = {
         "crawler.egress.EgressGuard": 50,
         "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
         "crawler.politeness.RetryAfterMiddleware": 540,  # before RetryMiddleware (550) sees a 429/503
+        # robots.txt Crawl-delay as a floor under the site's slot delay (only when the profile obeys robots)
+        "crawler.politeness.RobotsCrawlDelay": 560,
         # closest to the wire: every response as it came (redirects, errors included) goes to evidence
         "crawler.store.EvidenceCapture": 950,
     },

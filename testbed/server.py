@@ -38,13 +38,14 @@ class Testbed:
     __test__ = False  # not a pytest test class despite the name
 
     def __init__(self, seed: int = DEFAULT_SEED, day: int = 1, host: str = "127.0.0.1",
-                 ports: dict[str, int] | None = None, control: bool = False) -> None:
+                 ports: dict[str, int] | None = None, control: bool = False,
+                 crawl_delay: float | None = None) -> None:
         self.world = build(seed)
         if not 1 <= day <= self.world.days:
             raise ValueError(f"day {day} is outside 1..{self.world.days}")
         self.seed = seed
         self.host = host
-        self.state = State(seed, day)
+        self.state = State(seed, day, crawl_delay)
         self.ports = dict(ports or {})
         self.control_enabled = control
         self.onion_host = self.world.onion_host

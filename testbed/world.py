@@ -25,6 +25,7 @@ SITE_NAMES = {"market_a": "Cobalt Market", "market_b": "Bazaar Nova", "market_c"
               "forum": "Undergrowth Forum", "hostile": "Trapdoor"}
 DOWN_DAYS = {"market_b": (8,), "market_c": (11,)}  # a market goes down (and comes back)
 MOVE_DAYS = (5, 10)  # days on which some vendors leave one market for another
+EARLY_MOVE_DAY = 2  # and one vendor moves from the onion market C to market A on day 2 (both crawl over HTTP)
 
 CATEGORY_WEIGHTS = {"cannabis": 22, "stimulants": 16, "ecstasy": 10, "psychedelics": 10, "opioids": 8,
                     "benzodiazepines": 7, "prescription": 5, "dissociatives": 5, "doping": 7, "nps": 5,
@@ -370,6 +371,17 @@ def build(seed: int = DEFAULT_SEED) -> World:
         new.moved_from = old.account_id
         new.mentions.append(old.account_id)
         moves.append({"day": day, "actor_id": aid, "from_account": old.account_id, "to_account": new.account_id})
+    # the day-2 move: the first re-crawl already has a vendor to notice on another site
+    early = next(a for a in sorted(actors) if a not in movers and len(actors[a].accounts) == 1
+                 and actors[a].decoy_of is None and actors[a].role == "vendor"
+                 and accounts[actors[a].accounts[0]].site == "market_c")
+    old = accounts[actors[early].accounts[0]]
+    old.last_day = EARLY_MOVE_DAY - 1
+    new = open_account(actors[early], "market_a", EARLY_MOVE_DAY, sub(seed, "move", early), old, kind="sep")
+    new.moved_from = old.account_id
+    new.mentions.append(old.account_id)
+    moves.append({"day": EARLY_MOVE_DAY, "actor_id": early, "from_account": old.account_id,
+                  "to_account": new.account_id})
 
     # profiles that name the same actor's account elsewhere ("also on Silk Lantern as ...")
     for aid in sorted(actors):

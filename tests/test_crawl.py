@@ -116,7 +116,7 @@ def test_market_a_killed_resumed_complete_then_day2_changes(testbed, key1, tmp_p
     """Day 1 is crawled in two parts: SIGKILL once a third of the listings is committed, then `--resume`. The
     result must be the complete day 1 (every listing and vendor field equal to the answer key, which is what
     an uninterrupted crawl stores: see the other sites' tests), one run, no duplicate rows or refetches."""
-    from storage.models import CrawlRun, Listing, ListingSnapshot, Page, VendorAccount
+    from storage.models import Alert, CrawlRun, Listing, ListingSnapshot, Page, VendorAccount
     from testbed.answerkey import answer_key
 
     home = _home(tmp_path_factory, "market_a")
@@ -157,12 +157,24 @@ def test_market_a_killed_resumed_complete_then_day2_changes(testbed, key1, tmp_p
         assert orphans == 0
         assert s.scalar(select(func.count()).select_from(Page).where(Page.sha256.is_(None))) == 0
 
+    # market C on day 1 too: the vendor who leaves C for A on day 2 must be noticed on A
+    run_cli(home, "crawl", PROFILE["market_c"], "--proxy", testbed.proxy_url)
     testbed.set_day(2)
     key2 = answer_key(day=2)
-    run_cli(home, "crawl", PROFILE["market_a"], "--base-url", base)
+    out2 = run_cli(home, "crawl", PROFILE["market_a"], "--base-url", base)
     with Session(engine) as s:
         rows2 = [r for r in key2["listings"] if r["site"] == "market_a"]
         assert compare_listings(s, "testbed_market_a", rows2, base) == []
+        assert compare_vendors(s, "testbed_market_a", [v for v in key2["vendors"] if v["site"] == "market_a"],
+                               base) == []
+        moves = [m for m in key2["changes"]["vendor_moves"] if m["to"]["site"] == "market_a"]
+        assert moves, "the testbed moves a vendor to market A on day 2"
+        alerts = list(s.scalars(select(Alert.message).where(Alert.kind == "vendor_new_site")))
+        assert len(alerts) == len(moves), alerts
+        for move, alert in zip(moves, sorted(alerts), strict=True):
+            assert f"{move['to']['handle']!r} appeared on testbed_market_a" in alert, alert
+            assert f"testbed_{move['from']['site']} ({move['from']['handle']})" in alert, alert
+            assert move["to"]["handle"] in out2.stdout
         sid = site_id(s, "testbed_market_a")
         run2 = s.scalars(select(CrawlRun).where(CrawlRun.site_id == sid).order_by(CrawlRun.id.desc())).first()
         assert run2.status == "finished" and run2.stats["complete"]

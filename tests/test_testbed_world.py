@@ -205,6 +205,7 @@ def test_days_change_things():
     assert fields["price"] >= 50 and fields["stock"] >= 50 and fields["ships_to"] >= 5
     assert total["new_listings"] >= 50 and total["vanished_listings"] >= 50
     assert total["vendor_moves"] >= 3 and total["sites_down"] >= 2 and total["sites_up"] >= 2
+    assert keys[2]["changes"]["vendor_moves"], "the first re-crawl (day 2) has a vendor move to notice"
     down = [d for d in keys if not all(s["up"] for s in keys[d]["sites"])]
     assert down and all(not [r for r in keys[d]["listings"] if r["site"] in
                              [s["id"] for s in keys[d]["sites"] if not s["up"]]] for d in down)

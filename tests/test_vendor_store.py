@@ -217,6 +217,16 @@ def test_testbed_world_through_the_database(session: Session) -> None:
     assert summary.accounts == len(key["vendors"])
     assert pw["precision"] >= 0.98 and pw["recall"] >= 0.95, pw
     assert b3["precision"] >= 0.98 and b3["recall"] >= 0.95, b3
+    # decoys (other actors with look-alike handles and their own PGP keys) stay apart from whom they imitate
+    account_of = {v["account_id"]: a for a, v in zip(truth, key["vendors"], strict=True)}
+    decoys = [actor for actor in key["actors"] if actor.get("is_decoy_of")]
+    assert len(decoys) >= 5
+    owner = {actor["actor_id"]: actor for actor in key["actors"]}
+    for decoy in decoys:
+        mine = {pred[account_of[a["account_id"]]] for a in decoy["accounts"] if a["account_id"] in account_of}
+        theirs = {pred[account_of[a["account_id"]]] for a in owner[decoy["is_decoy_of"]]["accounts"]
+                  if a["account_id"] in account_of}
+        assert mine and theirs and not mine & theirs, (decoy["actor_id"], decoy["is_decoy_of"])
 
 
 def test_cluster_db_command(nw_home, tmp_path) -> None:

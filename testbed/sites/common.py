@@ -18,6 +18,7 @@ class State:
 
     seed: int
     day: int
+    crawl_delay: float | None = None  # market A's robots.txt asks for this Crawl-delay when set
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def view(self) -> DayView:

@@ -55,7 +55,8 @@ class MarketA:
         if p == "/static/cobalt.css":
             return Response(200, CSS, "text/css")
         if p == "/robots.txt":
-            return Response(200, b"User-agent: *\nDisallow: /account\nCrawl-delay: 1\n", "text/plain")
+            delay = f"Crawl-delay: {self.state.crawl_delay}\n" if self.state.crawl_delay else ""
+            return Response(200, f"User-agent: *\nDisallow: /account\n{delay}".encode(), "text/plain")
         if p.startswith("/category/"):
             return self.category(v, p[len("/category/"):].strip("/").split("/"), req.int_arg("page"))
         if p.startswith("/listing/"):
