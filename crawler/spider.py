@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -45,6 +46,12 @@ class SiteSpider(scrapy.Spider):
         self.allowed_domains = []  # the egress guard decides, with ports and private-address rules
         self.browser = profile.fetch == "browser"
         self._refused: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
+        return spider
 
     @property
     def store(self):
@@ -106,6 +113,15 @@ class SiteSpider(scrapy.Spider):
                     self.crawler.stats.inc_value("narcowatch/resume_skipped")
                     continue
                 yield self.request(url, target)
+
+    def dropped(self, request: scrapy.Request, **_kw: Any) -> None:
+        """The scheduler dropped a request it had seen. A redirect back into its own chain is a redirect
+        loop, which Scrapy ends silently: record it. (A redirect to a page fetched by another path is not.)"""
+        chain = request.meta.get("redirect_urls") or []
+        if request.url in chain:
+            hops = " -> ".join([*chain, request.url])
+            self.store.error(request.url, "redirect", f"redirect loop: {hops}",
+                             request.meta.get("nw_page_type", "index"))
 
     def failed(self, failure: Failure) -> None:
         request = failure.request

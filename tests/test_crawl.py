@@ -255,9 +255,18 @@ def _hostile(testbed, home: Path, *extra: str) -> tuple[int, list[dict]]:
     return peak, _events(log)
 
 
-def _check_hostile(home: Path, peak: int, events: list[dict], kinds_needed: set[str]) -> None:
-    from storage.models import CrawlError, CrawlRun
+def _check_hostile(home: Path, peak: int, events: list[dict], kinds_needed: set[str],
+                   served: list[dict] | None = None) -> None:
+    """The hostile crawl ended by itself within the profile's caps, stayed on loopback, kept its memory
+    bounded, and recorded every trap it met with a reason; `served` (the server's request log, http mode)
+    also shows Retry-After and 503 retries honoured."""
+    import yaml
+    from test_crawl_support import ROOT
 
+    from storage.models import CrawlError, CrawlRun, Page
+    from testbed.sites.hostile import RETRY_AFTER
+
+    caps = yaml.safe_load((ROOT / "sites" / "testbed_hostile.yaml").read_text())["politeness"]
     assert peak < 1536 * 2**20, f"peak resident memory of the crawl's process tree: {peak / 2**20:.0f} MiB"
     connects = [e for e in events if e["event"] == "connect" and isinstance(e["addr"], list)]
     assert connects and all(e["addr"][0] == "127.0.0.1" for e in connects), [e for e in connects
@@ -266,21 +275,51 @@ def _check_hostile(home: Path, peak: int, events: list[dict], kinds_needed: set[
     engine = engine_for(home)
     with Session(engine) as s:
         run = s.scalars(select(CrawlRun)).one()
-        assert run.status == "finished"  # ended by itself, within its caps
+        assert run.status == "finished"  # ended by itself ...
+        # ... within its caps: pages, time (a little slack for the last batch and closing)
+        assert 0 < run.pages <= caps["max_pages"], run.pages
+        assert (run.finished_at - run.started_at).total_seconds() <= caps["max_seconds"] + 30
         errors = s.execute(select(CrawlError.kind, CrawlError.reason, CrawlError.url)).all()
         assert all(reason for _, reason, _ in errors)
-        kinds = {k for k, _, _ in errors}
-        # the traps were met and named: oversize bodies, the drip, links out of the allow-list
-        assert kinds_needed <= kinds, kinds
-        urls = {u for _, _, u in errors}
-        assert any("/bomb" in u for u in urls) and any("/huge" in u for u in urls), sorted(urls)[:20]
+        by_kind: dict[str, set[str]] = {}
+        for kind, _, url in errors:
+            by_kind.setdefault(kind, set()).add(url.split("/", 3)[-1] if url.startswith("http://127.") else url)
+        # the traps were met and named
+        assert kinds_needed <= set(by_kind), by_kind
+        assert {"huge", "bomb"} <= by_kind.get("size", set()), by_kind
+        if "timeout" in kinds_needed:
+            assert "drip" in by_kind["timeout"], by_kind
+        if "redirect" in kinds_needed:
+            assert {u for u in by_kind["redirect"] if u.startswith("loop/")}, by_kind
+        if "egress" in kinds_needed:  # redirects and meta refreshes out of the allow-list were refused
+            assert {"http://203.0.113.7/landing", "http://203.0.113.7/"} <= by_kind["egress"], by_kind
+        offsite = by_kind.get("offsite", set())
+        assert not [u for u in offsite if u.startswith("http://127.")], offsite
+        assert {"http://example.com/", "http://203.0.113.7/"} <= offsite, offsite
+        pages = dict(s.execute(select(Page.url, Page.status)).all())
     engine.dispose()
+    if served is None:
+        return
+    # 429 with Retry-After and intermittent 503: each such page was fetched again, after the wait asked for
+    # (at the server), and ended stored with its 200
+    for prefix, status, wait in (("/limited/", 429, RETRY_AFTER), ("/flaky/", 503, 0)):
+        hits = [e for e in served if e["path"].startswith(prefix)]
+        refused = [e for e in hits if e["status"] == status]
+        assert refused, f"no {status} served for {prefix}: {hits}"
+        for e in refused:
+            later = [x for x in hits if x["path"] == e["path"] and x["status"] == 200 and x["ts"] > e["ts"]]
+            assert later, f"{e['path']}: never fetched again after its {status}"
+            assert later[0]["ts"] - e["ts"] >= wait - 0.05, (e, later[0])
+        for path in {e["path"] for e in hits}:
+            assert [st for url, st in pages.items() if url.endswith(path)] == [200], (path, pages)
 
 
 def test_hostile_site_ends_within_caps_loopback_only(testbed, tmp_path_factory):
     home = _home(tmp_path_factory, "hostile")
+    testbed.clear_logs()
     peak, events = _hostile(testbed, home)
-    _check_hostile(home, peak, events, {"size", "timeout", "offsite"})
+    _check_hostile(home, peak, events, {"size", "timeout", "offsite", "egress", "redirect"},
+                   served=testbed.request_log("hostile"))
 
 
 @pytest.mark.slow
