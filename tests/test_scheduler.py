@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socketserver
 import subprocess
 import sys
 import threading
@@ -464,3 +465,58 @@ def test_daemon_stops_cleanly_on_sigterm_and_sigint(tmp_path, signum):
             proc.wait()
     assert proc.returncode == 0, "".join(lines) + out
     assert f"signal {int(signum)}: stopping" in out
+
+
+class _SmtpSink(socketserver.StreamRequestHandler):
+    """Just enough SMTP (RFC 5321 without extensions) to receive one message per connection."""
+
+    received: list[dict]
+
+    def handle(self) -> None:
+        self.wfile.write(b"220 sink ready\r\n")
+        mail: dict = {"to": []}
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb in (b"HELO", b"EHLO"):
+                self.wfile.write(b"250 sink\r\n")
+            elif verb == b"MAIL":
+                mail["from"] = line.decode().split(":", 1)[1].strip()
+                self.wfile.write(b"250 ok\r\n")
+            elif verb == b"RCPT":
+                mail["to"].append(line.decode().split(":", 1)[1].strip())
+                self.wfile.write(b"250 ok\r\n")
+            elif verb == b"DATA":
+                self.wfile.write(b"354 go on\r\n")
+                body = b""
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    body += chunk
+                mail["data"] = body.decode("utf-8", "replace")
+                self.received.append(mail)
+                self.wfile.write(b"250 queued\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+def test_alert_is_delivered_by_smtp(db, monkeypatch):
+    received: list[dict] = []
+    handler = type("Sink", (_SmtpSink,), {"received": received})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.delenv("NARCOWATCH_ALERT_WEBHOOK", raising=False)
+        monkeypatch.setenv("NARCOWATCH_SMTP_URL", f"smtp://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("NARCOWATCH_ALERT_EMAIL", "desk@example.org, duty@example.org")
+        _history(db, [("finished", 40), ("failed", 0)])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(received) == 1
+    mail = received[0]
+    assert mail["to"] == ["<desk@example.org>", "<duty@example.org>"]
+    assert "Subject: [narcowatch] site_dark" in mail["data"] and "market_c" in mail["data"]
+    with session_scope(db) as session:
+        alert = session.scalars(select(Alert)).one()
+        assert alert.delivered_at is not None and alert.delivery_error is None
