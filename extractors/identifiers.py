@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors.keccak import keccak256
-from extractors.lexicon import doc_text, same_line, set_spans
+from extractors.lexicon import BatchComponent, doc_text, same_line, set_spans
 
 # --- PGP -------------------------------------------------------------------------------------------------
 PGP_RE = re.compile(
@@ -376,7 +376,7 @@ def _classify(m: re.Match[str], kind: str | None) -> dict | None:
     return {"kind": out_kind, "value": value, "_span": span}
 
 
-class IdentifierComponent:
+class IdentifierComponent(BatchComponent):
     def __init__(self, spans: bool = False) -> None:
         self.make_spans = spans
 

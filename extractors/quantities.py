@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extractors.lexicon import doc_text, fold, same_line, set_spans
+from extractors.lexicon import BatchComponent, doc_text, fold, same_line, set_spans
 
 GRAMS_PER = {"g": 1.0, "kg": 1000.0, "mg": 0.001, "ug": 0.000001, "oz": 28.349523125, "lb": 453.59237}
 ML_PER = {"ml": 1.0, "l": 1000.0}
@@ -266,7 +266,7 @@ def price_per_unit(price: dict | None, quantity: dict | None) -> dict | None:
     return {"amount": _amount_str(value), "currency": price["currency"], "per": per}
 
 
-class QuantityComponent:
+class QuantityComponent(BatchComponent):
     def __init__(self, spans: bool = False) -> None:
         self.make_spans = spans
 

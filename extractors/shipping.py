@@ -20,7 +20,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extractors.lexicon import DATA_DIR, doc_text, fold, normalise_key, set_spans, trie_regex
+from extractors.lexicon import DATA_DIR, BatchComponent, doc_text, fold, normalise_key, set_spans, trie_regex
 
 COUNTRIES_CSV = DATA_DIR / "countries.csv"
 REGIONS = {  # names that stand for several codes
@@ -189,7 +189,7 @@ def find_shipping(text: str) -> dict:
     return {"ships_from": ships_from, "ships_to": ships_to, "ships_to_except": excluded, "mentions": mentions}
 
 
-class ShippingComponent:
+class ShippingComponent(BatchComponent):
     def __init__(self, spans: bool = False) -> None:
         self.make_spans = spans
 

@@ -23,6 +23,7 @@ from spacy.tokens import Doc
 
 from extractors.lexicon import (
     DATA_DIR,
+    BatchComponent,
     Entry,
     build_index,
     canonical_categories,
@@ -301,7 +302,7 @@ def mentions(matcher: SubstanceMatcher, text: str) -> list[dict]:
     ]
 
 
-class SubstanceComponent:
+class SubstanceComponent(BatchComponent):
     def __init__(self, window: int, veto_window: int, spans: bool = False) -> None:
         self.make_spans = spans
         if (window, veto_window) == (WINDOW, VETO_WINDOW):

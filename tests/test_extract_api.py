@@ -42,6 +42,17 @@ def test_analyze_records_keeps_ids_and_order():
     assert [o["category"] for o in out] == ["stimulants", None, "psychedelics"]
 
 
+def test_batched_pipe_gives_what_one_doc_at_a_time_gives():
+    """nlp.pipe runs each component over a batch before the next (BatchComponent.pipe); the results must be
+    those of calling the pipeline on each text alone, whatever the batch size (7 does not divide 23)."""
+    labelled = ROOT / "tests" / "data" / "labelled_titles.jsonl"
+    rows = [json.loads(line) for line in labelled.read_text(encoding="utf-8").splitlines()[:23]]
+    records = [{"id": r["n"], "title": r["title"], "description": f"Ships from: {r['origin_raw']}"} for r in rows]
+    one_by_one = [{"id": r["id"], **extractors.analyze_text(r["title"], r["description"])} for r in records]
+    for batch_size in (1, 7, 256):
+        assert list(extractors.analyze_records(records, batch_size=batch_size)) == one_by_one, batch_size
+
+
 def test_analysis_falls_back_to_substances_without_classifier(monkeypatch):
     monkeypatch.setattr(analysis, "category_predictor", lambda: None)
     out = analysis.analyze([{"id": 1, "title": "5g ketamine"}, {"id": 2, "title": "blue shoes"}])
