@@ -19,10 +19,12 @@ re-runs and new accounts joining, and changes only when the cluster's smallest m
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -123,6 +125,23 @@ class _Forest:
         return ra
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while one clustering runs, then restored.
+
+    A run builds millions of long-lived objects (features, candidate pairs, links) and every full collection
+    walks all of them again: at 300k accounts the collector took 32 s of a 98 s run, and its share grows
+    with the population. Nothing here builds reference cycles, so reference counting still frees every
+    temporary object at once; anything cyclic is collected once the collector is back on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def cluster_accounts(accounts: Sequence[Account], feedback: Sequence[Feedback] = (),
                      config: ClusterConfig = DEFAULT_CONFIG, workers: int = 2,
                      exhaustive: bool = False) -> ClusterResult:
@@ -131,6 +150,12 @@ def cluster_accounts(accounts: Sequence[Account], feedback: Sequence[Feedback] =
     `workers`: threads for rapidfuzz. `exhaustive=True` compares all pairs instead of blocking: only to
     measure what blocking loses, on samples of ~20k accounts.
     """
+    with _cyclic_gc_paused():
+        return _cluster_accounts(accounts, feedback, config, workers, exhaustive)
+
+
+def _cluster_accounts(accounts: Sequence[Account], feedback: Sequence[Feedback], config: ClusterConfig,
+                      workers: int, exhaustive: bool) -> ClusterResult:
     t0 = time.perf_counter()
     cfg = config
     accounts = sorted(accounts, key=lambda a: a.account_id)  # results must not depend on input order
