@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 UNMANAGED_TABLE_PREFIXES = ("listings_fts", "posts_fts", "apscheduler_")
-UNMANAGED_NAMES = {"search_vector", "ix_listings_search_vector", "ix_posts_search_vector", "ix_listings_search_prefixes"}
+UNMANAGED_NAMES = {"search_vector", "ix_listings_search_vector", "ix_posts_search_vector", "ix_listings_search_prefixes",
+                  "ix_listings_search_terms"}
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

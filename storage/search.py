@@ -4,9 +4,11 @@ SQLite: FTS5 (bm25 ranking); PostgreSQL: tsvector + GIN (ts_rank). The user's qu
 never as query syntax: each word becomes a quoted prefix term, so scraped or typed punctuation cannot break
 the query or change its meaning.
 
-On PostgreSQL listings are matched through `search_prefixes(search_vector)` (migration 0003), a GIN index of
-every lexeme's prefixes: a typed prefix is then one exact lexeme lookup instead of a `'word':*` scan that
-collects all matching postings into a bitmap (10-30x slower for common words).
+On PostgreSQL listings are matched through `search_terms(...)` (migrations 0003 and 0005), a GIN index of
+every lexeme's prefixes plus one facet term per filter value (site, category, origin, destinations): a typed
+prefix is one exact lexeme lookup instead of a `'word':*` scan that collects all matching postings into a
+bitmap (10-30x slower for common words), and words and filters are intersected in that one index instead of
+ANDing a bitmap per filter index (a category's bitmap alone is a quarter of the table).
 """
 
 from __future__ import annotations
@@ -89,13 +91,31 @@ def _tsquery_literal(lexemes: list[str], prefix: bool = False) -> str:
     return " & ".join("'{}'{}".format(lex.replace("\\", "\\\\").replace("'", "''"), suffix) for lex in lexemes)
 
 
-def _pg_listing_match(session: Session, words: list[str]):
+def _pg_facets(session: Session, f: ListingFilters) -> list[str]:
+    """tsquery text of the filters that the search_terms index holds as facets ('§s3', '§cstimulants', ...):
+    one OR group per filter, ANDed with the words. The SQL filters are applied as well; facets only let the
+    index return fewer candidates, so they must never leave out a listing the filters keep."""
+    groups = []
+    if f.sites:
+        site_ids = session.scalars(select(Site.id).where(Site.slug.in_(f.sites))).all()
+        groups.append([f"§s{i}" for i in site_ids] or ["§s-none"])  # no such site: nothing matches
+    if f.categories:
+        groups.append([f"§c{c.lower()}" for c in f.categories])
+    if f.origins:
+        groups.append([f"§o{o.lower()}" for o in f.origins])
+    if f.destination:
+        groups.append([f"§d{f.destination.lower()}"])
+    return ["(" + " | ".join(_tsquery_literal([t]) for t in sorted(set(g))) + ")" for g in groups]
+
+
+def _pg_listing_match(session: Session, words: list[str], facets: list[str] | None = None):
     """(indexed condition, per-row condition, ranking tsquery) for listings on PostgreSQL. The words are split
     into lexemes by PostgreSQL's own parser (as the documents were); each lexeme must be a prefix of one in
-    the listing. Both conditions say that: the first through the prefix index (search_prefixes() is costly
-    per row), the second as a cheap check of the stored search_vector for a scan in id order."""
+    the listing. Both conditions say that: the first through the search_terms index (search_terms() is
+    costly per row), together with the filters' `facets` (see _pg_facets); the second as a cheap check of
+    the stored search_vector for a scan in id order (where the SQL filters do the filtering)."""
     # In the same round trip, for this transaction only: bitmaps of common words over 1M rows outgrow the
-    # default 4 MB work_mem and turn lossy, and a lossy page is rechecked by computing search_prefixes() for
+    # default 4 MB work_mem and turn lossy, and a lossy page is rechecked by computing search_terms() for
     # each of its rows (5x slower); JIT compiling costs ~100 ms, more than any of these queries.
     lexemes = session.execute(select(
         func.tsvector_to_array(func.to_tsvector("simple", " ".join(words))),
@@ -103,9 +123,12 @@ def _pg_listing_match(session: Session, words: list[str]):
     if not lexemes:
         return false(), false(), None
     vector = literal_column("listings.search_vector")
-    exact = cast(literal(_tsquery_literal(sorted({lex[:PREFIX_MAX] for lex in lexemes}))), TSQUERY)
+    exact_text = " & ".join([_tsquery_literal(sorted({lex[:PREFIX_MAX] for lex in lexemes})), *(facets or [])])
+    exact = cast(literal(exact_text), TSQUERY)
     prefixes = cast(literal(_tsquery_literal(lexemes, prefix=True)), TSQUERY)
-    indexed = func.search_prefixes(vector).op("@@")(exact)
+    terms = func.search_terms(vector, Listing.site_id, Listing.category, Listing.ships_from,
+                              literal_column("listings.ships_to"))
+    indexed = terms.op("@@")(exact)
     per_row = vector.op("@@")(prefixes)
     if any(len(lex) > PREFIX_MAX for lex in lexemes):
         indexed = indexed & per_row
@@ -113,7 +136,7 @@ def _pg_listing_match(session: Session, words: list[str]):
 
 
 def _text_match(session: Session, stmt: Select, model, table_fts: str, words: list[str],
-                ranked: bool = True) -> tuple[Select, object]:
+                ranked: bool = True, facets: list[str] | None = None) -> tuple[Select, object]:
     """Restrict `stmt` to rows matching all words. Returns the statement and its ordering: the rank (lower
     is better) when `ranked`, else the newest first (id descending). Unranked, no score is computed per
     match, which is what makes "newest first" cheap: on SQLite the FTS5 table drives the join in
@@ -132,7 +155,7 @@ def _text_match(session: Session, stmt: Select, model, table_fts: str, words: li
         return stmt.join(sub, sub.c.rid == model.id), sub.c.rank  # lower bm25 is better
     vector = literal_column(f"{model.__tablename__}.search_vector")
     if model is Listing:
-        condition, _, tsq = _pg_listing_match(session, words)
+        condition, _, tsq = _pg_listing_match(session, words, facets)
     else:
         tsq = func.to_tsquery("simple", _tsquery_expression(words))
         condition = vector.op("@@")(tsq)
@@ -188,11 +211,14 @@ def search_listings(session: Session, query: str = "", filters: ListingFilters |
     rank = None
     words = query_words(query)
     pg_newest = None
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    facets = _pg_facets(session, f) if words and postgresql else None
     if (words and order == "newest" and count_limit is not None and offset + limit <= count_limit + 1
-            and session.get_bind().dialect.name == "postgresql"):
-        pg_newest = _pg_listing_match(session, words)  # matched in _pg_newest, after the filters
+            and postgresql):
+        pg_newest = _pg_listing_match(session, words, facets)  # matched in _pg_newest, after the filters
     elif words:
-        stmt, rank = _text_match(session, stmt, Listing, "listings_fts", words, ranked=order != "newest")
+        stmt, rank = _text_match(session, stmt, Listing, "listings_fts", words, ranked=order != "newest",
+                                 facets=facets)
     if f.sites:
         stmt = stmt.where(Listing.site_id.in_(select(Site.id).where(Site.slug.in_(f.sites))))
     if f.categories:

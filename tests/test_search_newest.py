@@ -15,6 +15,7 @@ from storage.search import ListingFilters, search_listings
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 N = 1200
+ORIGINS = ["NL", "DE", "GB", "US", "ES"]
 
 
 def _title(i: int) -> str:
@@ -38,7 +39,8 @@ def many(session):
     session.execute(insert(Listing), [
         {"id": i, "site_id": 1 + i % 2, "external_id": f"E{i}", "url": f"http://s.test/{i}", "title": _title(i),
          "description": None, "first_seen": T0 + timedelta(minutes=i), "last_seen": T0 + timedelta(minutes=i),
-         "needs_review": False, "active": True}
+         "needs_review": False, "active": True, "category": "stimulants" if i % 2 else "cannabis",
+         "ships_from": ORIGINS[i % 5], "ships_to": ["DE", "FR"] if i % 4 == 0 else ["WW"]}
         for i in range(1, N + 1)])
     session.execute(insert(ListingSubstance), [{"listing_id": i, "substance": "cocaine"}
                                                for i in range(1, N + 1) if i % 7 == 0])
@@ -65,6 +67,14 @@ def test_newest_with_capped_count_returns_exactly_the_newest_matches(session, ma
         ("nothingmatches", ListingFilters(), lambda i: False),
         ("", ListingFilters(substances=["cocaine"], sites=["s1"]), lambda i: i % 7 == 0 and i % 2 == 0),
         ("alpha", ListingFilters(substances=["cocaine"]), lambda i: i % 7 == 0 and i % 3 == 0),
+        # filters that PostgreSQL also intersects in its search_terms index (facets), any case
+        ("alpha", ListingFilters(categories=["stimulants"], origins=["nl", "DE"]),
+         lambda i: i % 3 == 0 and i % 2 == 1 and i % 5 in (0, 1)),
+        ("bet", ListingFilters(destination="de"), lambda i: i % 40 == 0),
+        ("alpha", ListingFilters(destination="WW", sites=["s1", "s2"]), lambda i: i % 3 == 0 and i % 4 != 0),
+        ("gammaray", ListingFilters(categories=["stimulants"]), lambda i: i % 400 == 7),  # rare: the index
+        ("gammaray", ListingFilters(origins=["gb"], destination="ww", sites=["s2"]), lambda i: i % 400 == 7),
+        ("alpha", ListingFilters(sites=["no-such-site"]), lambda i: False),
     ]
     for words, filters, pred in cases:
         page = search_listings(session, words, filters, limit=want, order="newest", count_limit=count_limit)
@@ -75,3 +85,12 @@ def test_newest_with_capped_count_returns_exactly_the_newest_matches(session, ma
         second = search_listings(session, words, filters, limit=10, offset=10, order="newest",
                                  count_limit=count_limit)
         assert second.ids == expected[10:20]
+
+
+def test_ranked_search_with_filters_finds_the_same_listings(session, many):
+    """Best match first (PostgreSQL: the search_terms index with facets, ranked): the same set of listings
+    as the filters and words say."""
+    filters = ListingFilters(categories=["cannabis"], origins=["GB"], destination="DE")
+    page = search_listings(session, "alpha", filters, limit=N, order="relevance")
+    expected = {i for i in range(1, N + 1) if i % 3 == 0 and i % 2 == 0 and i % 5 == 2 and i % 4 == 0}
+    assert expected and set(page.ids) == expected and page.total == len(expected)
