@@ -84,7 +84,7 @@ def test_crawl_all_crawls_every_profile_of_the_sites_folder(tb, tmp_path):
     from sqlalchemy.orm import Session
     from test_crawl_support import ROOT, crawl_env, engine_for
 
-    from storage.models import CrawlRun, Listing, Post, Site
+    from storage.models import CrawlRun, Listing, Post, Site, VendorAccount
 
     sites = tmp_path / "sites"
     sites.mkdir()
@@ -106,6 +106,10 @@ def test_crawl_all_crawls_every_profile_of_the_sites_folder(tb, tmp_path):
     with Session(engine) as s:
         runs = dict(s.execute(select(Site.slug, CrawlRun.status).join(CrawlRun, CrawlRun.site_id == Site.id)).all())
         assert runs == {"testbed_market_a": "finished", "testbed_forum": "finished"}
-        assert s.scalar(select(func.count()).select_from(Listing)) > 0
+        # 15 pages each: market A's vendor pages come first (vendors before listings), the forum's threads
+        market_a = s.scalar(select(Site.id).where(Site.slug == "testbed_market_a"))
+        stored_a = s.scalar(select(func.count()).select_from(Listing).where(Listing.site_id == market_a)) + \
+            s.scalar(select(func.count()).select_from(VendorAccount).where(VendorAccount.site_id == market_a))
+        assert stored_a > 0
         assert s.scalar(select(func.count()).select_from(Post)) > 0
     engine.dispose()
