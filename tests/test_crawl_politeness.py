@@ -55,10 +55,12 @@ def test_robots_txt_first_disallowed_never_fetched_and_crawl_delay_is_a_floor(tm
     assert not [p for p in paths if p.startswith("/account")], paths
     pages = [e for e in log if e["path"] != "/robots.txt"]
     assert len(pages) >= 15
-    gaps = [b["ts"] - a["ts"] for a, b in zip(pages, pages[1:], strict=False)]
-    # 8 at a time were allowed, yet one request per Crawl-delay: never closer than the floor (5 ms for
-    # clock and thread scheduling at the server)
-    assert min(gaps) >= CRAWL_DELAY - 0.005, sorted(gaps)[:5]
+    gaps = sorted(b["ts"] - a["ts"] for a, b in zip(pages, pages[1:], strict=False))
+    # 8 at a time were allowed, yet one request per Crawl-delay. The server stamps a request when it has
+    # answered it, so one slow answer shortens the next gap: the bound on single gaps leaves room for that,
+    # the median (the floor / 0.8, +-20 % jitter, when honoured; near 0 when not) may not go below the floor
+    assert gaps[0] >= CRAWL_DELAY * 0.75, gaps[:5]
+    assert gaps[len(gaps) // 2] >= CRAWL_DELAY, gaps
     engine = engine_for(home)
     with Session(engine) as s:
         refused = s.execute(select(CrawlError.kind, CrawlError.url).where(CrawlError.url.like("%/account%"))).all()
