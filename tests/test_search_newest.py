@@ -56,6 +56,8 @@ def test_newest_with_capped_count_returns_exactly_the_newest_matches(session, ma
                                                                       count_limit):
     # a small first window makes PostgreSQL take several scan windows and then the index for the rest
     monkeypatch.setattr(search_module, "FIRST_WINDOW", first_window)
+    monkeypatch.setattr(search_module, "PROBE_WINDOW", first_window)
+    monkeypatch.setattr(search_module, "SCAN_MAX", first_window)
     want = count_limit + 1
     cases = [
         ("alpha", ListingFilters(), lambda i: i % 3 == 0),  # common: found by scanning
@@ -94,3 +96,66 @@ def test_ranked_search_with_filters_finds_the_same_listings(session, many):
     page = search_listings(session, "alpha", filters, limit=N, order="relevance")
     expected = {i for i in range(1, N + 1) if i % 3 == 0 and i % 2 == 0 and i % 5 == 2 and i % 4 == 0}
     assert expected and set(page.ids) == expected and page.total == len(expected)
+
+
+def test_capped_count_from_the_index_matches_the_filters_exactly(session, many, monkeypatch):
+    """With words and only facet filters, PostgreSQL counts from the search_terms index alone (no row is
+    rechecked), so each facet must match exactly what its SQL filter matches: stored values in another case
+    than the filters compare ('Stimulants', 'nl', 'de') are not counted, on either backend."""
+    # the newest 50 hold no match: PostgreSQL lists the matches from the index
+    monkeypatch.setattr(search_module, "FIRST_WINDOW", 50)
+    monkeypatch.setattr(search_module, "PROBE_WINDOW", 50)
+    monkeypatch.setattr(search_module, "SCAN_MAX", 0)
+    listed = []
+    index_ids = search_module._pg_index_ids
+    monkeypatch.setattr(search_module, "_pg_index_ids", lambda *a: listed.append(a) or index_ids(*a))
+    session.execute(insert(Listing), [
+        {"id": i, "site_id": 1, "external_id": f"E{i}", "url": f"http://s.test/{i}", "title": "gammaray odd case",
+         "description": None, "first_seen": T0 + timedelta(minutes=i), "last_seen": T0 + timedelta(minutes=i),
+         "needs_review": False, "active": True, "category": "Stimulants", "ships_from": "nl", "ships_to": ["de"]}
+        for i in range(N + 1, N + 61)])
+    session.commit()
+    rare = [i for i in range(N, 0, -1) if i % 400 == 7]  # 807, 407, 7: stimulants (odd), origins GB, GB, GB
+    cases = [
+        (ListingFilters(categories=["stimulants"]), rare),
+        (ListingFilters(origins=["NL", "GB"]), rare),
+        (ListingFilters(destination="DE"), []),
+        (ListingFilters(destination="WW", sites=["s2"]), rare),
+        (ListingFilters(categories=["Stimulants"]), list(range(N + 60, N, -1))),
+        (ListingFilters(), list(range(N + 60, N, -1)) + rare),
+    ]
+    for filters, expected in cases:
+        for limit in (2, 10):
+            for cap in (30, 100):
+                page = search_listings(session, "gammaray", filters, limit=limit, order="newest", count_limit=cap)
+                assert page.ids == expected[:limit], filters
+                assert (page.total, page.exact) == (min(len(expected), cap), len(expected) <= cap), filters
+    assert bool(listed) == (session.get_bind().dialect.name == "postgresql")
+
+
+def test_count_past_the_work_budget_is_a_lower_bound_and_the_page_stays_exact(session, many, monkeypatch):
+    """PostgreSQL, newest first, with a filter the index cannot answer (substance, dates, price, active):
+    once the page is complete, counting stops after COUNT_BUDGET rows' worth of work and the total is a lower
+    bound (shown as "N+"), never more than the true count. The ids are the newest matches either way."""
+    monkeypatch.setattr(search_module, "FIRST_WINDOW", 100)
+    monkeypatch.setattr(search_module, "COUNT_BUDGET", 300)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    cases = [  # (words, filters, predicate, whether PostgreSQL must stop at the budget)
+        # 57 matches in 1200: exact or a lower bound, whichever the costs say
+        ("alpha", ListingFilters(substances=["cocaine"]), lambda i: i % 7 == 0 and i % 3 == 0, None),
+        # 901 matches, the newest ids first: scanning on to count them all would pass the budget
+        ("lot", ListingFilters(seen_from=T0 + timedelta(minutes=300)), lambda i: i >= 300, True),
+    ]
+    for words, filters, pred, stops in cases:
+        expected = _expected(pred, N)
+        for offset in (0, 5):
+            page = search_listings(session, words, filters, limit=5, offset=offset, order="newest", count_limit=1000)
+            assert page.ids == expected[offset:offset + 5], (words, offset)
+            if page.exact:
+                assert page.total == len(expected)
+            else:
+                assert offset + 5 <= page.total < len(expected), (words, offset, page.total)
+            if not postgresql:
+                assert page.exact, (words, offset)
+            elif stops is not None:
+                assert page.exact == (not stops), (words, offset)
