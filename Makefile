@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := chromium poppler-utils
+APT_PACKAGES := chromium poppler-utils fonts-noto-color-emoji
 
 .PHONY: install system demo test test-long bench lint clean
 
-# Debian packages: chromium for browser-mode crawls and screenshots, poppler-utils for checking PDF reports.
+# Debian packages: chromium for browser-mode crawls and screenshots, poppler-utils for checking PDF reports,
+# fonts-noto-color-emoji so that emoji in scraped titles show in evidence screenshots instead of empty boxes.
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
