@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
@@ -172,7 +172,16 @@ return redis.call('HSETNX', KEYS[1], 'final', ARGV[2])
 """
 _MARK_FAILED = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return redis.call('HSETNX', KEYS[1], 'failed', ARGV[1])
+return redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[1])
+"""
+# one more page fetched by the fleet (ARGV[1]: the crawl's page cap, 0 for none): the new total, and the
+# crawl's cap reason once it is capped (the cap reached here marks it: the first to reach it, once)
+_COUNT_PAGE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, false} end
+local n = redis.call('HINCRBY', KEYS[2], 'fetched', 1)
+local cap = tonumber(ARGV[1])
+if cap > 0 and n >= cap then redis.call('HSETNX', KEYS[1], 'capped', 'closespider_pagecount') end
+return {n, redis.call('HGET', KEYS[1], 'capped')}
 """
 # reserve the next send slot of a site: returns milliseconds to wait before sending
 _RESERVE = """
@@ -199,6 +208,7 @@ class Coordinator:
         self._reserve = client.register_script(_RESERVE)
         self._final = client.register_script(_FINAL)
         self._mark_failed = client.register_script(_MARK_FAILED)
+        self._count_page = client.register_script(_COUNT_PAGE)
 
     # -- registration ----------------------------------------------------------------------------------
     def register(self, run_id: int, profile: Profile, overrides: dict[str, Any]) -> None:
@@ -295,11 +305,30 @@ class Coordinator:
 
     def mark_failed(self, reason: str) -> None:
         # only into a registered crawl's state: a late worker must not leave a stray state hash behind
-        self._mark_failed(keys=[self.keys.state], args=[reason])
+        self._mark_failed(keys=[self.keys.state], args=[reason, "failed"])
 
     def failed(self) -> str | None:
         value = self.client.hget(self.keys.state, "failed")
         return value.decode() if value else None
+
+    # -- caps: the profile's page, item and time caps hold for the whole fleet, not per worker -----------
+    def count_page(self, max_pages: int) -> tuple[int, str | None]:
+        """Count one fetched page for the fleet; (pages so far, the cap reason once the crawl is capped)."""
+        n, capped = self._count_page(keys=[self.keys.state, self.keys.stats], args=[max_pages])
+        return int(n), capped.decode() if capped else None
+
+    def mark_capped(self, reason: str) -> None:
+        """A worker reached a cap (its Scrapy close reason: closespider_itemcount, closespider_timeout): the
+        whole crawl stops there, as one process would."""
+        self._mark_failed(keys=[self.keys.state], args=[reason, "capped"])
+
+    def capped(self) -> str | None:
+        value = self.client.hget(self.keys.state, "capped")
+        return value.decode() if value else None
+
+    def settled(self) -> bool:
+        """Nothing in flight: every worker has committed or handed back what it took."""
+        return self.pending()[1] == 0
 
     def take_final_lock(self, worker_id: str, run_id: int) -> bool:
         """True for exactly one caller per run, and only while that run is the registered crawl: a worker
@@ -454,10 +483,46 @@ class SharedRateLimit:
         return None
 
 
+CAP_REASONS = ("closespider_pagecount", "closespider_itemcount", "closespider_timeout")
+
+
+class SharedCaps:
+    """Extension: the profile's page cap counted over all workers (in Redis, not per process), and a crawl
+    capped by any worker (pages here; items and time marked by the store when a worker closes on them)
+    closed in every worker. Without it each worker stopped at its own cap with requests still queued, so
+    the crawl never completed."""
+
+    def __init__(self, crawler: Crawler, coordinator: Coordinator, max_pages: int):
+        self.crawler, self.coordinator, self.max_pages = crawler, coordinator, max_pages
+        self.closing = False
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedCaps:
+        coordinator = getattr(crawler, "nw_coordinator", None)
+        if coordinator is None:
+            raise NotConfigured("not a worker")
+        return cls(crawler, coordinator, crawler.settings.getint("NARCOWATCH_SHARED_MAX_PAGES"))
+
+    def response_received(self, response: Response, request: Request, spider: Any) -> None:
+        # every response counts, as Scrapy's own CLOSESPIDER_PAGECOUNT counts them in one process
+        _, capped = self.coordinator.count_page(self.max_pages)
+        if capped and not self.closing:
+            from scrapy.utils.defer import deferred_from_coro
+
+            self.closing = True
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=capped))
+
+
 def worker_settings(values: dict[str, Any], keys: Keys, delay: float) -> dict[str, Any]:
     """A crawl's Scrapy settings turned into a worker's: scrapy-redis scheduling, shared politeness."""
     s = dict(values)
     s.update({
+        # the page cap is the fleet's (SharedCaps); item and time caps stay per worker, and the first worker
+        # to reach one stops the crawl
+        "NARCOWATCH_SHARED_MAX_PAGES": s.get("CLOSESPIDER_PAGECOUNT", 0),
+        "CLOSESPIDER_PAGECOUNT": 0,
+        "EXTENSIONS": {**(s.get("EXTENSIONS") or {}), "crawler.distributed.SharedCaps": 10},
         "SCHEDULER": "crawler.distributed.LeasedScheduler",
         "SCHEDULER_QUEUE_CLASS": "crawler.distributed.LeasedQueue",
         "SCHEDULER_QUEUE_KEY": keys.queue,

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from crawler.distributed import Coordinator, LeaseDone
+from crawler.distributed import CAP_REASONS, Coordinator, LeaseDone
 from crawler.profile import Profile
 from crawler.store import RunStore, StoragePipeline
 from storage.evidence import EvidenceStore, WarcRecorder
@@ -168,23 +168,29 @@ class DistributedRunStore(RunStore):
             self.coordinator.mark_failed(f"storage error: {self.write_failure}")
         elif self.proxy_down:
             self.coordinator.mark_failed(self.proxy_down)
-        # requests this worker took but did not finish (stopped, page cap) go back for the others
+        if reason in CAP_REASONS:  # this worker reached an item or time cap: the crawl stops there
+            self.coordinator.mark_capped(reason)
+        # requests this worker took but did not finish (stopped, capped) go back for the others
         for lease in self.coordinator.leases_of(self.worker_id):
             self.coordinator.requeue(lease)
         failed = self.coordinator.failed()
-        # ended (failed, or nothing queued nor in flight) and this worker the first to see it; the lock is
-        # only given while this run is still the registered crawl, so a worker closing after the run was
-        # finalised (its state gone, maybe a new crawl of the site seeded) cannot close it a second time
-        if (failed or self.coordinator.complete()) and self.coordinator.take_final_lock(self.worker_id, self.run_id):
-            self.finalized = finalize(self.engine, self.coordinator, self.profile, self.run_id, failed)
+        capped = None if failed else self.coordinator.capped()
+        # ended (failed; nothing queued nor in flight; or capped, once no worker holds a request) and this
+        # worker the first to see it; the lock is only given while this run is still the registered crawl,
+        # so a worker closing after the run was finalised (its state gone, maybe a new crawl of the site
+        # seeded) cannot close it a second time
+        ended = failed or self.coordinator.complete() or (capped and self.coordinator.settled())
+        if ended and self.coordinator.take_final_lock(self.worker_id, self.run_id):
+            self.finalized = finalize(self.engine, self.coordinator, self.profile, self.run_id, failed, capped)
         with Session(self.engine, expire_on_commit=False) as s:
             self.run = s.get(CrawlRun, self.run_id)
         return self.run
 
 
 def finalize(engine: Engine, coordinator: Coordinator, profile: Profile, run_id: int,
-             failed: str | None) -> dict[str, Any]:
-    """Close the shared run once: vanished listings (complete market crawls), status, stats, result."""
+             failed: str | None, capped: str | None = None) -> dict[str, Any]:
+    """Close the shared run once: vanished listings (complete market crawls), status, stats, result.
+    `capped`: the Scrapy close reason of the cap that stopped the crawl (a partial crawl)."""
     stats = coordinator.stats()
     now = utcnow()
     with Session(engine, expire_on_commit=False) as s:
@@ -197,19 +203,19 @@ def finalize(engine: Engine, coordinator: Coordinator, profile: Profile, run_id:
                       "reason": "the run was closed outside the crawl before it completed"}
             coordinator.finish(result)
             return result
-        complete = not failed and not stats.get("index_errors") and run.pages > 0
+        complete = not failed and not capped and not stats.get("index_errors") and run.pages > 0
         status, why = "finished", None
         if failed:
             status, why = "failed", failed
         elif run.pages == 0:
             status, why = "failed", "no page could be fetched"
         elif not complete:
-            why = (f"partial crawl ({stats.get('index_errors', 0)} index page(s) failed): listings not seen "
-                   "were NOT marked vanished")
+            why = (f"partial crawl ({capped or 'finished'}, {stats.get('index_errors', 0)} index page(s) failed): "
+                   "listings not seen were NOT marked vanished")
         gone = mark_vanished(s, run.site_id, run.id, now) if complete and profile.kind == "market" else 0
         run.listings_gone = gone
         workers = len(s.scalars(select(WarcFile.id).where(WarcFile.crawl_run_id == run.id)).all())
-        run.stats = {"close_reason": "finished" if not failed else "failed", "complete": complete,
+        run.stats = {"close_reason": "failed" if failed else capped or "finished", "complete": complete,
                      "distributed": True, "workers": workers,
                      "error_kinds": {k[5:]: v for k, v in stats.items() if k.startswith("kind:") and v},
                      **{k: stats.get(k, 0) for k in ("listings", "vendors", "threads", "posts")}}

@@ -34,7 +34,7 @@ from crawler.distributed import (
     worker_key,
     worker_settings,
 )
-from crawler.distributed_store import DistributedRunStore, create_run
+from crawler.distributed_store import DistributedRunStore, create_run, finalize
 from crawler.profile import Profile
 from crawler.settings import crawl_settings
 from storage.evidence import EvidenceStore
@@ -93,7 +93,7 @@ def run_worker(redis_url: str, prefix: str, engine: Engine, evidence: EvidenceSt
             if store.pending:
                 store.flush()
             # the queue looks empty from here, but other workers may still add to it or die with leases
-            if coordinator.failed() or coordinator.complete():
+            if coordinator.failed() or coordinator.capped() or coordinator.complete():
                 return
             raise DontCloseSpider
 
@@ -133,10 +133,12 @@ def run_worker(redis_url: str, prefix: str, engine: Engine, evidence: EvidenceSt
                 coordinator.reap()
                 if slug in running:
                     crawler = running[slug]
-                    if coordinator.failed() and crawler.engine is not None and crawler.engine.running:
+                    stop = "failed_elsewhere" if coordinator.failed() else "capped_elsewhere" if coordinator.capped() \
+                        else None
+                    if stop and crawler.engine is not None and crawler.engine.running:
                         from scrapy.utils.defer import deferred_from_coro
 
-                        deferred_from_coro(crawler.engine.close_spider_async(reason="failed_elsewhere"))
+                        deferred_from_coro(crawler.engine.close_spider_async(reason=stop))
                     else:
                         _nudge(crawler)
                     continue
@@ -145,6 +147,13 @@ def run_worker(redis_url: str, prefix: str, engine: Engine, evidence: EvidenceSt
                 except DistributedError:
                     continue  # finished between the two reads
                 if (slug, run_id) in handled:
+                    continue
+                capped = coordinator.capped()
+                if capped:
+                    # capped by the fleet: nothing more to fetch. Close it here if its workers left without
+                    # closing it (killed after the cap, their requests reaped back)
+                    if coordinator.settled() and coordinator.take_final_lock(worker_id, run_id):
+                        finalize(engine, coordinator, profile, run_id, coordinator.failed(), capped)
                     continue
                 pending = True
                 start(slug, run_id, profile, coordinator)

@@ -4,7 +4,7 @@ requests only through its proxy, with its own circuit credentials.
 Loopback and private addresses are refused unless the profile's allow-list says `private: true` (testbeds,
 lab sites): a hostile page linking to 127.0.0.1:5432 or 10.0.0.1 gets nothing. Every refusal is a
 CrawlError row with its reason. Browser mode has the same rule for every sub-request a page makes
-(`abort_browser_request`, wired through PLAYWRIGHT_ABORT_REQUEST).
+(`BrowserGuard`, one per crawl, wired through PLAYWRIGHT_ABORT_REQUEST).
 """
 
 from __future__ import annotations
@@ -59,21 +59,32 @@ class Policy:
         return None
 
 
-# The browser's route handler is a plain function (PLAYWRIGHT_ABORT_REQUEST); one crawl runs per process,
-# so the guard of that crawl is kept here.
-_ACTIVE: Policy | None = None
-BROWSER_REFUSED: list[tuple[str, str]] = []
+def refuse_all(playwright_request) -> bool:
+    """The default route handler when no crawl's guard is set (PLAYWRIGHT_ABORT_REQUEST in DEFAULTS): a
+    browser without a profile's policy fetches nothing beyond its own data: URLs."""
+    return not playwright_request.url.startswith(("data:", "blob:", "about:"))
 
 
-def abort_browser_request(playwright_request) -> bool:
-    url = playwright_request.url
-    if url.startswith(("data:", "blob:", "about:")):
+class BrowserGuard:
+    """The browser's route handler of one crawl (its PLAYWRIGHT_ABORT_REQUEST, set by crawl_settings):
+    aborts every sub-request the crawl's profile does not allow and keeps them for the crawl's store to
+    record. One per crawl, never shared through a module global: a distributed worker runs several crawls
+    in one process, and each browser must answer to its own site's policy (an onion site's browser under a
+    clear-web site's policy could reach the clear web)."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self.refused: list[tuple[str, str]] = []
+
+    def __call__(self, playwright_request) -> bool:
+        url = playwright_request.url
+        if url.startswith(("data:", "blob:", "about:")):
+            return False
+        reason = self.policy.refusal(url)
+        if reason:
+            self.refused.append((url, reason))
+            return True
         return False
-    reason = "no egress policy loaded" if _ACTIVE is None else _ACTIVE.refusal(url)
-    if reason:
-        BROWSER_REFUSED.append((url, reason))
-        return True
-    return False
 
 
 def circuit_proxy(profile: Profile, proxy: str) -> str:
@@ -90,10 +101,8 @@ class EgressGuard:
     site's requests through SOCKS with the site's own circuit credentials."""
 
     def __init__(self, crawler: Crawler, profile: Profile, proxy: str | None):
-        global _ACTIVE
         self.crawler = crawler
         self.policy = Policy(profile)
-        _ACTIVE = self.policy
         self.proxy = circuit_proxy(profile, proxy) if proxy else None
 
     @classmethod

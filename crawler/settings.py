@@ -86,7 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4,  # bounded memory: tabs and contexts are capped
     "PLAYWRIGHT_MAX_CONTEXTS": 1,
     "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30_000,
-    "PLAYWRIGHT_ABORT_REQUEST": "crawler.egress.abort_browser_request",
+    "PLAYWRIGHT_ABORT_REQUEST": "crawler.egress.refuse_all",  # crawl_settings gives each crawl its own guard
     # --- narcowatch ---------------------------------------------------------------------------------------
     "NARCOWATCH_ANALYSIS_WORKER": True,  # analyse in a worker process (the other core), not under the GIL
     "NARCOWATCH_BATCH_ITEMS": 200,  # items per database transaction
@@ -131,6 +131,9 @@ def crawl_settings(profile: Profile, *, chromium: str, tor_proxy: str, resume: b
     if profile.user_agent:
         s["USER_AGENT"] = profile.user_agent
     if profile.fetch == "browser":
+        from crawler.egress import BrowserGuard, Policy
+
+        s["PLAYWRIGHT_ABORT_REQUEST"] = BrowserGuard(Policy(profile))
         s["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] = min(profile.browser.max_pages, p.concurrency)
         s["PLAYWRIGHT_MAX_CONTEXTS"] = profile.browser.max_contexts
         s["PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"] = int(p.timeout * 1000)

@@ -288,10 +288,11 @@ class RunStore:
             self.flush()
 
     def _drain_browser_refusals(self) -> None:
-        from crawler import egress
+        from crawler.egress import BrowserGuard
 
-        while egress.BROWSER_REFUSED:
-            url, reason = egress.BROWSER_REFUSED.pop(0)
+        guard = self.crawler.settings.get("PLAYWRIGHT_ABORT_REQUEST")
+        while isinstance(guard, BrowserGuard) and guard.refused:
+            url, reason = guard.refused.pop(0)
             self.error(url, "egress", f"browser sub-request refused: {reason}", "resource")
 
     # ------------------------------------------------------------------ writing

@@ -55,6 +55,36 @@ def test_public_profile_cannot_be_pointed_at_loopback_by_an_override():
     assert Policy(moved).refusal("http://127.0.0.1:5432/") is not None  # another port is not the site
 
 
+class _Request:  # what the browser route handler is given: a Playwright request, of which only .url is read
+    def __init__(self, url: str):
+        self.url = url
+
+
+def test_each_browser_crawl_answers_to_its_own_policy():
+    """A distributed worker runs several crawls in one process: each browser's sub-requests are judged by
+    its own site's policy (a module-wide guard let the last crawl loaded decide for every browser), and the
+    refusals are kept for that crawl alone."""
+    from crawler.egress import BrowserGuard, refuse_all
+    from crawler.settings import crawl_settings
+
+    shop = load_profile(SITES / "testbed_market_b.yaml").with_overrides(base_url="http://127.0.0.1:41000/")
+    lab = parse_profile(_text("http://market.example/", "fetch: browser\n"), "sites/lab.yaml")
+    guards = [crawl_settings(p, chromium="/usr/bin/chromium", tor_proxy="")["PLAYWRIGHT_ABORT_REQUEST"]
+              for p in (shop, lab)]
+    assert all(isinstance(g, BrowserGuard) for g in guards) and guards[0] is not guards[1]
+    shop_guard, lab_guard = guards
+    assert shop_guard(_Request("http://127.0.0.1:41000/api/listings")) is False  # its own API: allowed
+    assert lab_guard(_Request("http://127.0.0.1:41000/api/listings")) is True  # not the lab's site
+    assert lab_guard(_Request("http://market.example/static/app.js")) is False
+    assert shop_guard(_Request("http://market.example/static/app.js")) is True
+    assert shop_guard(_Request("data:image/png;base64,AAAA")) is False
+    assert [u for u, _ in shop_guard.refused] == ["http://market.example/static/app.js"]
+    assert [u for u, _ in lab_guard.refused] == ["http://127.0.0.1:41000/api/listings"]
+    # a browser without a crawl's guard (the defaults alone) fetches nothing
+    assert refuse_all(_Request("http://market.example/")) is True
+    assert refuse_all(_Request("about:blank")) is False
+
+
 def test_shipped_profiles_load(monkeypatch):
     monkeypatch.setenv("NARCOWATCH_SITES_DIR", str(SITES))
     profiles = {p.slug: p for p in all_profiles()}

@@ -124,6 +124,30 @@ def test_one_worker_closes_a_run_and_only_while_it_is_the_registered_crawl(coord
     assert coordinator.take_final_lock("w4", 8)
 
 
+def test_caps_hold_for_the_fleet_and_the_first_to_reach_one_stops_the_crawl(coordinator):
+    """The page cap is counted over every worker's pages; an item or time cap reached by one worker is the
+    crawl's (the first reason stays); a crawl no longer registered gets no state back."""
+    from crawler.profile import find_profile
+
+    assert coordinator.count_page(3) == (0, None)  # not registered: nothing counted, no state created
+    assert not coordinator.client.exists(coordinator.keys.state)
+    coordinator.register(7, find_profile(SLUG), {})
+    assert [coordinator.count_page(3) for _ in range(2)] == [(1, None), (2, None)]
+    other = type(coordinator)(coordinator.client, coordinator.prefix, "site_x")  # another worker's view
+    assert other.count_page(3) == (3, "closespider_pagecount") and coordinator.capped() == "closespider_pagecount"
+    assert coordinator.count_page(3) == (4, "closespider_pagecount")  # in flight when the cap was reached
+    coordinator.mark_capped("closespider_timeout")
+    assert coordinator.capped() == "closespider_pagecount"  # the first cap reached is the reason
+    assert coordinator.count_page(0) == (5, "closespider_pagecount")
+    coordinator.finish({"run_id": 7, "status": "finished"})
+    coordinator.mark_capped("closespider_itemcount")
+    assert coordinator.capped() is None and not coordinator.client.exists(coordinator.keys.state)
+    coordinator.register(8, find_profile(SLUG), {})
+    assert coordinator.count_page(0) == (1, None) and coordinator.capped() is None  # no cap: never capped
+    coordinator.mark_capped("closespider_itemcount")
+    assert coordinator.capped() == "closespider_itemcount"
+
+
 @pytest.mark.parametrize("closed_as", ["finished", "interrupted"])
 def test_finalize_never_rewrites_a_closed_run(coordinator, engine, closed_as):
     from crawler.distributed_store import finalize
@@ -357,3 +381,63 @@ def test_three_workers_whole_market_a_and_forum_one_killed(tmp_path, redis_url, 
         print(f"\nmarket A + forum, 3 workers (one killed): {sum(pages.values())} pages stored "
               f"({listings} market A listings) in {elapsed:.0f} s from worker start; {evidence / 2**20:.1f} MiB "
               f"evidence; largest worker RSS {rss.peak / 2**20:.0f} MiB; load average {os.getloadavg()[0]:.1f}")
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(900)
+def test_workers_crawl_the_browser_market_and_the_onion_market(tmp_path, redis_url, pg_url):
+    """Market B (listings only after JavaScript: browser mode) and market C (an onion name, only through the
+    SOCKS5 proxy with remote DNS) seeded together, two workers, page caps: every listing they stored equals
+    the answer key, once; B's listing pages were rendered by the browser and kept a screenshot; every
+    connection for C went through the proxy, naming the onion host."""
+    from pathlib import Path
+
+    from test_crawl_support import PROFILE
+
+    from crawler.distributed import Coordinator, connect
+    from storage.db import make_engine
+    from storage.models import CrawlRun, Listing, Page
+    from testbed.answerkey import answer_key
+    from testbed.server import Testbed
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("needs Debian chromium (apt-get install chromium)")
+    key = answer_key(day=1)
+    with Testbed(day=1) as tb, fleet(tmp_path / "fleet", pg_url, redis_url) as f:
+        bases = {"market_b": tb.url("market_b") + "/", "market_c": tb.onion_url + "/"}
+        f.seed(PROFILE["market_b"], bases["market_b"], "--max-pages", "30")
+        f.seed(PROFILE["market_c"], bases["market_c"], "--proxy", tb.proxy_url, "--max-pages", "60")
+        tb.clear_logs()
+        f.start_workers(2, lease_timeout=20)
+        codes = f.wait_workers(timeout=800)
+        assert codes == [0, 0], "\n".join(f.log(i)[-3000:] for i in range(2))
+        for site in bases:  # the page caps hold for the fleet: each crawl ends, as a partial crawl
+            result = Coordinator(connect(redis_url), f.prefix, PROFILE[site]).result()
+            assert result and result["status"] == "finished" and "closespider_pagecount" in result["reason"], \
+                (site, result, "\n".join(f.log(i)[-3000:] for i in range(2)))
+        engine = make_engine(f.db_url)
+        with Session(engine) as s:
+            runs = {r.site.slug: r for r in s.scalars(select(CrawlRun))}
+            assert sorted(runs) == sorted(PROFILE[site] for site in bases)
+            for slug, cap in ((PROFILE["market_b"], 30), (PROFILE["market_c"], 60)):
+                run = runs[slug]
+                assert run.status == "finished" and run.stats["distributed"] and not run.stats["complete"]
+                assert run.listings_gone == 0  # a partial crawl marks nothing vanished
+                # responses past the cap: only those already in flight when it was reached
+                assert cap * 0.5 <= run.pages <= cap + 2 * 16, (slug, run.pages)
+            for site, base in bases.items():
+                slug = PROFILE[site]
+                sid = site_id(s, slug)
+                stored = list(s.scalars(select(Listing.external_id).where(Listing.site_id == sid)))
+                assert len(stored) == len(set(stored)) >= 5, (site, len(stored))  # each once
+                rows = [r for r in key["listings"] if r["site"] == site and r["external_id"] in set(stored)]
+                assert len(rows) == len(stored)
+                problems = compare_listings(s, slug, rows, base)
+                assert problems == [], "\n".join(problems[:20])
+            b_pages = s.execute(select(Page.fetch_mode, Page.screenshot_sha256).join(
+                Listing, Listing.page_id == Page.id).where(Listing.site_id == site_id(s, PROFILE["market_b"]))).all()
+            assert b_pages and all(mode == "browser" and shot for mode, shot in b_pages), b_pages[:3]
+        engine.dispose()
+        connects = tb.proxy.connections
+        assert connects and all(c.host == tb.onion_host and c.accepted for c in connects), connects[:3]
+        assert len(connects) >= len(tb.request_log("market_c")) > 0
