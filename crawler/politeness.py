@@ -121,3 +121,35 @@ class RobotsCrawlDelay:
             slot.jitter = min(slot.jitter, ROBOTS_JITTER)
             slot.delay = max(slot.delay, floor / (1 - slot.jitter))
         return response
+
+
+class PageCapReached(Exception):
+    """A request not sent because the crawl's page cap was reached (not a failure of the site)."""
+
+
+class PageCap:
+    """Downloader middleware, last before the wire: at most `politeness.max_pages` requests leave in one
+    crawl (robots.txt, retries and redirects included), and the one that reaches the cap asks the engine to
+    close. Scrapy's CLOSESPIDER_PAGECOUNT counts responses and lets the requests already in flight
+    complete, so a crawl stored more pages than its cap (409 for 400 with a browser's tabs open)."""
+
+    def __init__(self, crawler: Crawler, cap: int):
+        self.crawler, self.cap, self.sent = crawler, cap, 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageCap:
+        cap = crawler.settings.getint("CLOSESPIDER_PAGECOUNT")
+        if cap <= 0:
+            raise NotConfigured("no page cap")
+        return cls(crawler, cap)
+
+    def process_request(self, request: Request) -> None:
+        if self.sent >= self.cap:
+            raise PageCapReached(f"page cap {self.cap} reached: not sent")
+        self.sent += 1
+        if self.sent == self.cap:
+            from scrapy.utils.defer import deferred_from_coro
+
+            logger.info("page cap %d reached: the crawl closes once the requests in flight are done", self.cap)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="closespider_pagecount"))
+        return None

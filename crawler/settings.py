@@ -72,6 +72,8 @@ DEFAULTS: dict[str, Any] = {
         "crawler.politeness.RetryAfterMiddleware": 540,  # before RetryMiddleware (550) sees a 429/503
         # robots.txt Crawl-delay as a floor under the site's slot delay (only when the profile obeys robots)
         "crawler.politeness.RobotsCrawlDelay": 560,
+        # the page cap counts requests as they leave, after everything that may refuse or delay them
+        "crawler.politeness.PageCap": 900,
         # closest to the wire: every response as it came (redirects, errors included) goes to evidence
         "crawler.store.EvidenceCapture": 950,
     },

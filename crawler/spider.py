@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 
 from crawler.egress import EgressRefused, Policy
 from crawler.pages import PageObject, page_object_for
+from crawler.politeness import PageCapReached
 from crawler.profile import Profile
 
 try:
@@ -127,8 +128,10 @@ class SiteSpider(scrapy.Spider):
         request = failure.request
         exc = failure.value
         page_type = request.meta.get("nw_page_type", "index")
-        if isinstance(exc, HttpError):
-            return  # responses with any status reach parse_page (HTTPERROR_ALLOW_ALL)
+        if isinstance(exc, HttpError | PageCapReached):
+            # responses with any status reach parse_page (HTTPERROR_ALLOW_ALL); a request held back by the
+            # page cap is the crawl ending, not an error of the site
+            return
         kind, reason = classify(exc)
         if isinstance(exc, EgressRefused):
             kind = "egress"

@@ -106,6 +106,9 @@ def test_crawl_all_crawls_every_profile_of_the_sites_folder(tb, tmp_path):
     with Session(engine) as s:
         runs = dict(s.execute(select(Site.slug, CrawlRun.status).join(CrawlRun, CrawlRun.site_id == Site.id)).all())
         assert runs == {"testbed_market_a": "finished", "testbed_forum": "finished"}
+        # the page cap holds exactly: requests in flight when it was reached were the last ones sent
+        pages = dict(s.execute(select(Site.slug, CrawlRun.pages).join(CrawlRun, CrawlRun.site_id == Site.id)).all())
+        assert all(0 < n <= 15 for n in pages.values()), pages
         # 15 pages each: market A's vendor pages come first (vendors before listings), the forum's threads
         market_a = s.scalar(select(Site.id).where(Site.slug == "testbed_market_a"))
         stored_a = s.scalar(select(func.count()).select_from(Listing).where(Listing.site_id == market_a)) + \

@@ -77,3 +77,42 @@ def test_without_crawl_delay_the_profile_decides_and_ignore_is_explicit(tmp_path
     pages = [e for e in log if e["path"] != "/robots.txt"]
     gaps = sorted(b["ts"] - a["ts"] for a, b in zip(pages, pages[1:], strict=False))
     assert gaps[len(gaps) // 2] < CRAWL_DELAY / 2  # no floor: delay 0, eight at a time
+
+
+def test_page_cap_counts_requests_as_they_leave_and_closes_once():
+    """At most max_pages requests leave (so at most that many pages are stored, whatever is in flight);
+    the one that reaches the cap closes the crawl, once; the rest are held back, not recorded as errors."""
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.exceptions import NotConfigured
+    from scrapy.settings import Settings
+
+    from crawler.politeness import PageCap, PageCapReached
+
+    closed = []
+
+    class Engine:
+        async def close_spider_async(self, reason):
+            closed.append(reason)
+
+    class Crawler:
+        def __init__(self, cap):
+            self.settings, self.engine = Settings({"CLOSESPIDER_PAGECOUNT": cap}), Engine()
+
+    with pytest.raises(NotConfigured):
+        PageCap.from_crawler(Crawler(0))
+    cap = PageCap.from_crawler(Crawler(3))
+
+    async def send(n):
+        sent = 0
+        for i in range(n):
+            try:
+                cap.process_request(Request(f"http://127.0.0.1/{i}"))
+                sent += 1
+            except PageCapReached:
+                pass
+        await asyncio.sleep(0)
+        return sent
+
+    assert asyncio.run(send(5)) == 3 and closed == ["closespider_pagecount"]
