@@ -59,10 +59,14 @@ class Policy:
         return None
 
 
+# URLs a page resolves inside the browser, never fetched from anywhere
+IN_BROWSER = ("data:", "blob:", "about:")
+
+
 def refuse_all(playwright_request) -> bool:
     """The default route handler when no crawl's guard is set (PLAYWRIGHT_ABORT_REQUEST in DEFAULTS): a
     browser without a profile's policy fetches nothing beyond its own data: URLs."""
-    return not playwright_request.url.startswith(("data:", "blob:", "about:"))
+    return not playwright_request.url.startswith(IN_BROWSER)
 
 
 class BrowserGuard:
@@ -78,7 +82,7 @@ class BrowserGuard:
 
     def __call__(self, playwright_request) -> bool:
         url = playwright_request.url
-        if url.startswith(("data:", "blob:", "about:")):
+        if url.startswith(IN_BROWSER):
             return False
         reason = self.policy.refusal(url)
         if reason:

@@ -117,13 +117,6 @@ def _pg_facets(session: Session, f: ListingFilters) -> list[str]:
     return ["(" + " | ".join(_tsquery_literal([t]) for t in sorted(set(g))) + ")" for g in groups]
 
 
-def _facets_only(f: ListingFilters) -> bool:
-    """True when every filter set is a facet of the search_terms index (site, category, origin, destination),
-    each spelt as its SQL filter compares (migration 0006): the index alone then says which listings match."""
-    return not (f.substances or f.seen_from or f.seen_to or f.min_price_per_unit is not None
-                or f.max_price_per_unit is not None or f.active_only)
-
-
 def _pg_index_ids(session: Session, indexed, limit: int) -> list[int]:
     """Up to `limit` ids matching an index-only condition, in no order: one bitmap scan of the GIN index,
     then the table in physical order until `limit` rows (no sort, no random page reads)."""
@@ -328,7 +321,7 @@ def search_listings(session: Session, query: str = "", filters: ListingFilters |
         if pg_newest is not None:
             indexed, per_row, _, index_only = pg_newest
             lister = None
-            if index_only and _facets_only(f):
+            if index_only and not other_filters:  # every filter is a facet: the index alone says which match
                 def lister(cap: int) -> list[int]:
                     return _pg_index_ids(session, indexed, cap)
             # fetched through the index, the facet filters are in `indexed`: their own indexes would only add
