@@ -32,6 +32,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.svm import LinearSVC
 
+from classifiers.category_context import SHRINK, VendorContext
 from classifiers.category_features import EvidenceFeatures, TextFeatures
 from classifiers.category_taxonomy import LABELS
 
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 MODEL_DIR = Path(__file__).with_name("models")
 MODEL_FILE = "category.joblib"
 META_FILE = "category.json"
-FORMAT = 1
+FORMAT = 2  # 2: the vendor-context stage (classifiers.category_context) is part of the model
 
 
 @dataclass
@@ -60,6 +61,8 @@ class TrainConfig:
     # Share of training rows (seeded draw) whose extractor substances are hidden, so that the model does not
     # collapse when a caller has none (extractors not installed, or `substances: []`); see without_extractor.
     evidence_dropout: float = 0.3
+    # Second stage reading the vendor's other listings (classifiers.category_context); off: listing alone.
+    vendor_context: bool = True
 
 
 def extractor_substances(record: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -223,13 +226,47 @@ def grouped_splits(labels: Sequence[str], groups: Sequence[str], n_splits: int, 
     return list(splitter.split(np.zeros(len(labels)), np.asarray(labels), np.asarray(groups)))
 
 
-class CategoryModel:
-    """A trained category model: features + SVM + temperature, with its metadata."""
+@dataclass
+class Fitted:
+    """What training fits, for the shipped model and for each fold of the evaluation alike."""
 
-    def __init__(self, parts: FittedParts, temperature: float, meta: dict[str, Any]) -> None:
+    parts: FittedParts
+    temperature: float
+    context: VendorContext | None
+    oof: np.ndarray  # vendor-grouped out-of-fold decision values of the training rows (columns: classes)
+    classes: list[str]
+
+
+def fit_model(records: Sequence[Mapping[str, Any]], labels: Sequence[str], groups: Sequence[str],
+              config: TrainConfig) -> Fitted:
+    """The listing model (cleaned when configured), its temperature and the vendor-context stage.
+
+    Temperature and context stage are fitted on out-of-fold probabilities of the rows given (vendor-grouped
+    folds inside them), i.e. on how the listing model reads vendors it has not seen. `records` carry their
+    substances already (with_substances)."""
+    labels, groups = list(labels), list(groups)
+    oof, classes = out_of_fold(records, labels, groups, config, config.calibration_folds,
+                               clean=config.drop_label_issues)
+    y_index = np.array([classes.index(y) for y in labels])
+    temperature = fit_temperature(oof, y_index)
+    parts = fit_clean(records, labels, groups, config)
+    if list(parts.clf.classes_) != classes:
+        raise ValueError(f"classes of the final fit {list(parts.clf.classes_)} differ from the labels {classes}")
+    context = None
+    if config.vendor_context:
+        context = VendorContext.fit(softmax(oof / temperature), labels, groups, classes, seed=config.seed)
+    return Fitted(parts, temperature, context, oof, classes)
+
+
+class CategoryModel:
+    """A trained category model: features + SVM + temperature (+ vendor-context stage), with its metadata."""
+
+    def __init__(self, parts: FittedParts, temperature: float, meta: dict[str, Any],
+                 context: VendorContext | None = None) -> None:
         self.parts = parts
         self.temperature = temperature
         self.meta = meta
+        self.context = context
 
     @property
     def version(self) -> str:
@@ -240,12 +277,24 @@ class CategoryModel:
         return float(self.meta.get("config", {}).get("review_threshold", 0.6))
 
     def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Calibrated probabilities, columns in LABELS order (classes never trained on get 0)."""
+        """Calibrated listing-alone probabilities, columns in LABELS order (classes never trained on get 0)."""
         if not records:
             return np.zeros((0, len(LABELS)))
-        p = softmax(self.parts.decision(records) / self.temperature)
-        out = np.zeros((len(records), len(LABELS)))
-        for j, label in enumerate(self.parts.clf.classes_):
+        return self._to_labels(softmax(self.parts.decision(records) / self.temperature))
+
+    def with_vendor_context(self, P: np.ndarray, vendors: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, other listings read) for listing-alone probabilities P (LABELS order) of listings
+        whose vendors are `vendors` (None: unknown). A model without the context stage returns P."""
+        n_rows = len(P)
+        if self.context is None or n_rows == 0:
+            return np.asarray(P, dtype=np.float64), np.zeros(n_rows)
+        own = np.asarray(P, dtype=np.float64)[:, [LABELS.index(c) for c in self.context.classes]]
+        q, n = self.context.apply(own, list(vendors))
+        return self._to_labels(q, self.context.classes), n
+
+    def _to_labels(self, p: np.ndarray, classes: Sequence[str] | None = None) -> np.ndarray:
+        out = np.zeros((len(p), len(LABELS)))
+        for j, label in enumerate(self.parts.clf.classes_ if classes is None else classes):
             out[:, LABELS.index(label)] = p[:, j]
         return out
 
@@ -253,7 +302,7 @@ class CategoryModel:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / MODEL_FILE
         joblib.dump({"format": FORMAT, "parts": self.parts, "temperature": self.temperature,
-                     "meta": self.meta}, path, compress=("xz", 6))
+                     "context": self.context, "meta": self.meta}, path, compress=("xz", 6))
         (directory / META_FILE).write_text(json.dumps(self.meta, indent=2, sort_keys=True) + "\n",
                                            encoding="utf-8")
         return path
@@ -267,7 +316,7 @@ class CategoryModel:
         blob = joblib.load(path)
         if blob.get("format") != FORMAT:
             raise ValueError(f"{path}: model format {blob.get('format')} but this code reads {FORMAT}; retrain")
-        return cls(blob["parts"], blob["temperature"], blob["meta"])
+        return cls(blob["parts"], blob["temperature"], blob["meta"], blob.get("context"))
 
 
 def data_fingerprint(records: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> str:
@@ -284,17 +333,15 @@ def train(records: Sequence[Mapping[str, Any]], labels: Sequence[str], groups: S
     records = with_substances(records)
     labels = list(labels)
     groups = list(groups)
-    # Out-of-fold decision values of the model as trained (cleaned when configured), for calibration and
-    # the review-share statistics: they describe vendors the model has not seen.
-    oof, classes = out_of_fold(records, labels, groups, config, config.calibration_folds,
-                               clean=config.drop_label_issues)
+    # Out-of-fold decision values of the model as trained (cleaned when configured) give the temperature, the
+    # vendor-context stage and the review-share statistics: they describe vendors the model has not seen.
+    fitted = fit_model(records, labels, groups, config)
+    parts, temperature, classes = fitted.parts, fitted.temperature, fitted.classes
     y_index = np.array([classes.index(y) for y in labels])
-    temperature = fit_temperature(oof, y_index)
-    p = softmax(oof / temperature)
+    p = softmax(fitted.oof / temperature)
     top = p.max(axis=1)
     correct = p.argmax(axis=1) == y_index
     flagged = top < config.review_threshold
-    parts = fit_clean(records, labels, groups, config)
     now = datetime.now(UTC)
     fingerprint = data_fingerprint(records, labels)
     meta: dict[str, Any] = {
@@ -308,6 +355,9 @@ def train(records: Sequence[Mapping[str, Any]], labels: Sequence[str], groups: S
         "config": asdict(config),
         "temperature": temperature,
         "evidence_source": evidence_source(),
+        "vendor_context": ({"stage": "multinomial logistic regression over listing-alone probabilities and the "
+                                     "leave-one-out mean of the vendor's other listings (category_context.py)",
+                            "shrink": SHRINK} if fitted.context is not None else None),
         "calibration": {
             "oof_accuracy": float(correct.mean()),
             "review_share": float(flagged.mean()),
@@ -319,7 +369,7 @@ def train(records: Sequence[Mapping[str, Any]], labels: Sequence[str], groups: S
     }
     log.info("category model %s: %d rows, T=%.3f, review share %.3f", meta["version"], len(labels),
              temperature, meta["calibration"]["review_share"])
-    return CategoryModel(parts, temperature, meta)
+    return CategoryModel(parts, temperature, meta, fitted.context)
 
 
 def describe(meta: Mapping[str, Any]) -> str:
@@ -329,5 +379,5 @@ def describe(meta: Mapping[str, Any]) -> str:
             f"{cal.get('oof_accuracy', 0):.3f}; review share {cal.get('review_share', 0):.3f}")
 
 
-__all__ = ["CategoryModel", "TrainConfig", "train", "describe", "grouped_splits", "fit_parts", "fit_clean",
+__all__ = ["CategoryModel", "Fitted", "TrainConfig", "fit_model", "train", "describe", "grouped_splits", "fit_parts", "fit_clean",
            "label_issues", "out_of_fold", "with_substances", "without_extractor"]

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from crawler import vendor_context
 from crawler.distributed import CAP_REASONS, Coordinator, LeaseDone
 from crawler.profile import Profile
 from crawler.store import RunStore, StoragePipeline
@@ -193,6 +194,7 @@ def finalize(engine: Engine, coordinator: Coordinator, profile: Profile, run_id:
     `capped`: the Scrapy close reason of the cap that stopped the crawl (a partial crawl)."""
     stats = coordinator.stats()
     now = utcnow()
+    context = vendor_context.apply_after_run(engine, run_id)
     with Session(engine, expire_on_commit=False) as s:
         run = s.get(CrawlRun, run_id, with_for_update=True)
         if run is None or run.status != "running":
@@ -216,7 +218,7 @@ def finalize(engine: Engine, coordinator: Coordinator, profile: Profile, run_id:
         run.listings_gone = gone
         workers = len(s.scalars(select(WarcFile.id).where(WarcFile.crawl_run_id == run.id)).all())
         run.stats = {"close_reason": "failed" if failed else capped or "finished", "complete": complete,
-                     "distributed": True, "workers": workers,
+                     "distributed": True, "workers": workers, "vendor_context": context,
                      "error_kinds": {k[5:]: v for k, v in stats.items() if k.startswith("kind:") and v},
                      **{k: stats.get(k, 0) for k in ("listings", "vendors", "threads", "posts")}}
         s.flush()

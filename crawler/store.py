@@ -30,7 +30,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from twisted.internet import defer, task, threads
 
-from crawler import analysis
+from crawler import analysis, vendor_context
 from crawler.profile import Profile
 from storage.evidence import EvidenceStore
 from storage.evidence_run import RunEvidence
@@ -227,6 +227,7 @@ class RunStore:
             why = (f"partial crawl ({reason}, {self.counts['index_errors']} index page(s) failed): "
                    "listings not seen were NOT marked vanished")
         gone = 0
+        context = {} if self.write_failure else vendor_context.apply_after_run(self.engine, self.run.id)
         with Session(self.engine, expire_on_commit=False) as s:
             if status == "finished" and complete and self.profile.kind == "market":
                 gone = mark_vanished(s, self.run.site_id, self.run.id, now)
@@ -238,7 +239,7 @@ class RunStore:
             run.stats = {"close_reason": reason, "complete": complete, "error_kinds": self.error_kinds,
                          "listings": self.counts["listings"], "vendors": self.counts["vendors"],
                          "threads": self.counts["threads"], "posts": self.counts["posts"],
-                         "alerts": self.alerts,
+                         "alerts": self.alerts, "vendor_context": context,
                          **{k.split("/", 1)[-1]: v for k, v in stats.items()
                             if isinstance(v, int | float) and k.startswith(("downloader/response_count",
                                                                             "narcowatch/", "retry/count",

@@ -7,6 +7,11 @@ wherever it comes from.
                                  "substances", "quantities", "prices", "ships_from", "ships_to",
                                  "identifiers", ...}   (extractor keys as in docs/extractors.md)
 
+The category here is read from each listing alone (`listing_scores` = `category_scores`): a vendor's listings
+arrive in batches, and a category that changed with how a crawl happened to batch them would not be
+repeatable. The vendor context (classifiers.category_context) is applied once all of a vendor's listings are
+known: after each crawl (crawler/vendor_context.py) and at the end of `narcowatch analyze`.
+
 `category_source` says where the category came from: "classifier" (classifiers.category.predict_categories)
 or "substances" (the classifier is not importable: the category most of the extracted substances belong to,
 None when no substance was found; `needs_review` is then True).
@@ -54,8 +59,8 @@ def analyze(records: Iterable[dict], batch_size: int = 256) -> list[dict]:
     results = list(analyze_records(records, batch_size=batch_size))
     predict = category_predictor()
     if predict is not None and results:
-        inputs = [{**record, "substances": result["substances"]} for record, result in zip(records, results,
-                                                                                          strict=True)]
+        inputs = [{**record, "vendor": None, "substances": result["substances"]}
+                  for record, result in zip(records, results, strict=True)]
         try:
             predictions = predict(inputs)
         except Exception as exc:  # a broken model must not lose the extraction; say so loudly
@@ -65,8 +70,9 @@ def analyze(records: Iterable[dict], batch_size: int = 256) -> list[dict]:
             result["category"] = prediction["category"]
             result["category_scores"] = prediction["category_scores"]
             result["needs_review"] = bool(prediction.get("needs_review", False))
-            if "model_version" in prediction:
-                result["model_version"] = prediction["model_version"]
+            for key in ("model_version", "listing_scores"):
+                if key in prediction:
+                    result[key] = prediction[key]
             if "trade_relevance" in prediction:  # forum posts (kind "post"): drug-trade relevance
                 result["trade_relevance"] = prediction["trade_relevance"]
             result["category_source"] = "classifier"

@@ -157,7 +157,8 @@ def test_predict_categories_contract_with_shipped_model(restore_model):
                                        {"title": "", "description": "", "substances": []}])
     meta = json.loads((MODEL_DIR / "category.json").read_text())
     for item in out:
-        assert set(item) == {"category", "category_scores", "needs_review", "model_version"}
+        assert set(item) == {"category", "category_scores", "needs_review", "model_version", "listing_scores",
+                             "vendor_listings_read"}
         assert list(item["category_scores"]) == list(LABELS)
         assert abs(sum(item["category_scores"].values()) - 1.0) < 1e-3
         assert item["category"] == max(item["category_scores"], key=item["category_scores"].get)

@@ -139,6 +139,9 @@ def test_market_a_killed_resumed_complete_then_day2_changes(testbed, key1, tmp_p
     with Session(engine) as s:
         run = s.scalars(select(CrawlRun)).one()  # the same run, continued
         assert run.status == "finished" and run.resumed_count == 1 and run.stats["complete"], run.reason
+        # after the crawl every vendor's listings were read together (vendor context), none failed
+        assert run.stats["vendor_context"]["accounts"] == s.scalar(select(func.count(func.distinct(
+            Listing.vendor_account_id)))) > 0, run.stats["vendor_context"]
         sid = site_id(s, "testbed_market_a")
         assert s.scalar(select(func.count()).select_from(Listing).where(Listing.site_id == sid)) == len(rows)
         assert s.scalar(select(func.count()).select_from(ListingSnapshot)) == len(rows)  # one each, no dupes

@@ -270,6 +270,9 @@ def test_three_workers_one_killed_lose_nothing_and_stay_polite(tmp_path, redis_u
         with Session(engine) as s:
             run = s.scalars(select(CrawlRun)).one()
             assert run.status == "finished" and run.stats["complete"] and run.stats["distributed"]
+            # the finalising worker read every vendor's listings together once the crawl was stored
+            assert run.stats["vendor_context"]["accounts"] == s.scalar(select(func.count(func.distinct(
+                Listing.vendor_account_id)))), run.stats["vendor_context"]
             problems = compare_listings(s, SLUG, rows, base) + compare_vendors(s, SLUG, vendors, base)
             assert problems == [], "\n".join(problems[:20])
             sid = site_id(s, SLUG)

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from narcowatch.analysis import analyze, category_source, metadata
+from narcowatch.vendor_context_pass import VendorContextPass
 
 CHUNK = 2000  # records analysed at a time: bounded memory on large exports
 
@@ -45,7 +46,8 @@ def _records(path: Path) -> Iterator[dict]:
 
 @click.command("analyze")
 @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help='Records as JSON lines: {"id", "title", "description"?, "text"?}.')
+              help='Records as JSON lines: {"id", "title", "description"?, "text"?, "vendor"?}. Listings that '
+                   'share a "vendor" are categorised with the vendor\'s other listings in the file.')
 @click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write one JSON line per record: its id plus category, category_scores, substances, "
                    "quantities, prices, ships_from, ships_to, identifiers. A sidecar OUTPUT.meta.json says "
@@ -60,10 +62,12 @@ def analyze_cmd(input_path: Path, output_path: Path, batch_size: int) -> None:
     # written next to the output and renamed into place only when every record was read: a bad line
     # (or a crash) never leaves a half-written output or truncates an earlier one
     partial = output_path.with_name(output_path.name + ".partial")
+    context = VendorContextPass()
     try:
         with partial.open("w", encoding="utf-8") as out:
             def flush() -> None:
-                for result in analyze(chunk, batch_size=batch_size):
+                for record, result in zip(chunk, analyze(chunk, batch_size=batch_size), strict=True):
+                    context.add(record, result)
                     out.write(json.dumps(result, ensure_ascii=False) + "\n")
                 chunk.clear()
 
@@ -73,6 +77,7 @@ def analyze_cmd(input_path: Path, output_path: Path, batch_size: int) -> None:
                 if len(chunk) >= CHUNK:
                     flush()
             flush()
+        context.rewrite(partial)
         os.replace(partial, output_path)
     finally:
         partial.unlink(missing_ok=True)
