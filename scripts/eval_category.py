@@ -28,13 +28,15 @@ from sklearn.svm import LinearSVC
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from classifiers import label_audit  # noqa: E402
 from classifiers.category_data import SYNTHETIC_PATH, load_training_data, read_csv  # noqa: E402
 from classifiers.category_mapping import LABEL_SETS  # noqa: E402
 from classifiers.category_model import (  # noqa: E402
     TrainConfig,
-    fit_clean,
+    fit_model,
     grouped_splits,
     label_issues,
+    softmax,
     with_substances,
 )
 
@@ -59,9 +61,7 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
     records = with_substances(real.records)
     synth_records = with_substances(synth.records)
     y = np.array(real.labels, dtype=object)
-    pred_model = np.empty(len(y), dtype=object)
-    pred_base = np.empty(len(y), dtype=object)
-    pred_bare = np.empty(len(y), dtype=object)
+    preds = {name: np.empty(len(y), dtype=object) for name in ("model", "alone", "baseline", "bare")}
     labels = sorted(set(real.labels))
     oof = np.zeros((len(y), len(labels)))
     config = TrainConfig(seed=seed)
@@ -72,40 +72,65 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
         tr_records = [records[i] for i in tr] + synth_records
         tr_labels = [real.labels[i] for i in tr] + synth.labels
         tr_groups = [real.groups[i] for i in tr] + synth.groups
-        parts = fit_clean(tr_records, tr_labels, tr_groups, config)
-        d = parts.decision([records[i] for i in te])
-        pred_model[te] = parts.clf.classes_[d.argmax(axis=1)]
-        bare = parts.decision([{**records[i], "substances": []} for i in te])  # a caller without extractors
-        pred_bare[te] = parts.clf.classes_[bare.argmax(axis=1)]
-        for j, label in enumerate(parts.clf.classes_):
-            if label in labels:
-                oof[te, labels.index(label)] = d[:, j]
-        pred_base[te] = baseline_predict([_text(records[i]) for i in tr], [real.labels[i] for i in tr],
-                                         [_text(records[i]) for i in te])
+        fitted = fit_model(tr_records, tr_labels, tr_groups, config)
+        classes = np.array(fitted.classes, dtype=object)
+        te_vendors = [real.groups[i] for i in te]
+        for name, recs in (("model", [records[i] for i in te]),  # a caller without the extractors:
+                           ("bare", [{**records[i], "substances": []} for i in te])):
+            d = fitted.parts.decision(recs)
+            alone = softmax(d / fitted.temperature)
+            # the vendor's other listings in the test fold are its other listings: no label of it is read
+            final = fitted.context.apply(alone, te_vendors)[0] if fitted.context is not None else alone
+            preds[name][te] = classes[final.argmax(axis=1)]
+            if name == "model":
+                preds["alone"][te] = classes[alone.argmax(axis=1)]
+                for j, label in enumerate(fitted.classes):
+                    if label in labels:
+                        oof[te, labels.index(label)] = d[:, j]
+        preds["baseline"][te] = baseline_predict([_text(records[i]) for i in tr], [real.labels[i] for i in tr],
+                                                 [_text(records[i]) for i in te])
         print(f"fold {k}: {len(tr)} train / {len(te)} test rows, {time.time() - t0:.0f}s", file=sys.stderr)
     out = {"n_rows": len(y), "n_vendors": len(set(real.groups)), "skipped": real.skipped_unlabelled,
            "labels": labels, "folds": folds, "seed": seed, "data": data_path.name, "label_set": label_set,
            "relabelled": real.relabelled, "relabel_pairs": real.relabel_pairs}
-    for name, pred in (("model", pred_model), ("baseline", pred_base)):
+    for name in ("model", "alone", "baseline"):
+        pred = preds[name]
         out[name] = {
             "accuracy": accuracy_score(y, pred),
             "macro_f1": f1_score(y, pred, average="macro", labels=labels),
             "per_class_f1": dict(zip(labels, f1_score(y, pred, average=None, labels=labels), strict=True)),
             "confusion": confusion_matrix(y, pred, labels=labels),
         }
-    out["without_extractor"] = {"accuracy": accuracy_score(y, pred_bare),
-                                "macro_f1": f1_score(y, pred_bare, average="macro", labels=labels)}
+    out["without_extractor"] = {"accuracy": accuracy_score(y, preds["bare"]),
+                                "macro_f1": f1_score(y, preds["bare"], average="macro", labels=labels)}
     if real.relabelled:
         # The same out-of-fold predictions (trained on this label set) scored against the file's own labels, on
         # the rows that have one: what a user who trusts Agora's sections sees from this training.
         has = np.array([bool(v) for v in real.original_labels])
         orig = np.array(real.original_labels, dtype=object)[has]
         olabels = sorted(set(orig))
-        out["vs_original"] = {name: {"rows": int(has.sum()), "accuracy": accuracy_score(orig, pred[has]),
-                                     "macro_f1": f1_score(orig, pred[has], average="macro", labels=olabels)}
-                              for name, pred in (("model", pred_model), ("baseline", pred_base))}
+        out["vs_original"] = {name: {"rows": int(has.sum()), "accuracy": accuracy_score(orig, preds[name][has]),
+                                     "macro_f1": f1_score(orig, preds[name][has], average="macro", labels=olabels)}
+                              for name in ("model", "baseline")}
     out["ceiling"] = ceiling(records, real.labels, real.groups, oof, labels)
+    out["audit"] = label_audit_figures(data_path, real, preds)
     return out
+
+
+def label_audit_figures(data_path: Path, real, preds: dict) -> dict | None:
+    """Each label set and each prediction against the blind annotation (classifiers/label_audit.py)."""
+    taxonomy = read_csv(data_path, label_set="taxonomy")
+    key_of = [label_audit.listing_key(g, r["title"], r["description"])
+              for r, g in zip(taxonomy.records, taxonomy.groups, strict=True)]
+    tax_label = dict(zip(key_of, taxonomy.labels, strict=True))
+    keys = [label_audit.listing_key(g, r["title"], r["description"])
+            for r, g in zip(real.records, real.groups, strict=True)]
+    tax = [tax_label.get(k, "") for k in keys]
+    relabelled = [t != o for t, o in zip(tax, real.original_labels, strict=True)]
+    return label_audit.audit(real.records, real.groups, relabelled, {
+        "file `label` column": real.original_labels, "taxonomy labels": tax,
+        "model": list(preds["model"]), "model, listing alone": list(preds["alone"]),
+        "baseline": list(preds["baseline"])})
 
 
 def ceiling(records: list[dict], y: list[str], groups: list[str], oof: np.ndarray, labels: list[str]) -> dict:
@@ -180,13 +205,21 @@ def render_all(results: list[dict]) -> str:
         f"{first['data']}, model and baseline on the same folds, once per label set. Reproduce: "
         "`.venv/bin/python scripts/eval_category.py --data ../shared/data/agora2014/listings.csv`.",
         "",
-        "| label set | rows | vendors | model accuracy | model macro-F1 | baseline accuracy | baseline macro-F1 |",
-        "|---|---|---|---|---|---|---|",
+        "Model: the shipped configuration, each listing read with its vendor's other listings in the test fold "
+        "(vendor context, no label of a test vendor is read); listing alone: the same model without that stage.",
+        "",
+        "| label set | rows | vendors | model accuracy | model macro-F1 | listing alone accuracy | "
+        "listing alone macro-F1 | baseline accuracy | baseline macro-F1 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for res in results:
-        m, b = res["model"], res["baseline"]
+        m, a, b = res["model"], res["alone"], res["baseline"]
         lines.append(f"| {res['label_set']} | {res['n_rows']} | {res['n_vendors']} | {m['accuracy']:.3f} | "
-                     f"{m['macro_f1']:.3f} | {b['accuracy']:.3f} | {b['macro_f1']:.3f} |")
+                     f"{m['macro_f1']:.3f} | {a['accuracy']:.3f} | {a['macro_f1']:.3f} | {b['accuracy']:.3f} | "
+                     f"{b['macro_f1']:.3f} |")
+    audit = next((res["audit"] for res in results if res.get("audit")), None)
+    if audit:
+        lines += ["", render_audit(results)]
     for res in results:
         if "vs_original" in res:
             vm, vb = res["vs_original"]["model"], res["vs_original"]["baseline"]
@@ -194,6 +227,27 @@ def render_all(results: list[dict]) -> str:
                       f"({vm['rows']} rows): model accuracy {vm['accuracy']:.3f}, macro-F1 {vm['macro_f1']:.3f}; "
                       f"baseline {vb['accuracy']:.3f}, {vb['macro_f1']:.3f}."]
     return "\n".join(lines + ["", *("\n".join(["", render(res)]) for res in results)])
+
+
+def render_audit(results: list[dict]) -> str:
+    """The blind label audit: how often each label set and each model's predictions match the annotator."""
+    first = next(res["audit"] for res in results if res.get("audit"))
+    size = first["strata"]
+    lines = [f"Blind label audit (classifiers/label_audit.py): {first['annotated']} listings annotated from their "
+             f"text by an annotator who saw neither label set ({first['unclear']} marked unclear), 150 drawn from "
+             f"the rows whose two labels differ ({size['relabelled']} here) and 150 from the rest "
+             f"({size['unchanged']}); 'whole data' weights the two strata by their size.", "",
+             "| run | answer | relabelled rows | other rows | whole data (estimate) |", "|---|---|---|---|---|"]
+    for res in results:
+        if not res.get("audit"):
+            continue
+        for name, fig in res["audit"]["answers"].items():
+            if name in ("file `label` column", "taxonomy labels") and res is not results[0]:
+                continue  # the labels themselves do not depend on the run
+            cells = " | ".join(f"{h}/{n} ({h / n:.3f})" if n else "-" for h, n in fig["per_stratum"].values())
+            run = "-" if name in ("file `label` column", "taxonomy labels") else f"{res['label_set']} labels"
+            lines.append(f"| {run} | {name} | {cells} | {fig['estimate']:.3f} |")
+    return "\n".join(lines)
 
 
 def render(res: dict) -> str:
@@ -208,14 +262,16 @@ def render(res: dict) -> str:
         "",
         "| | accuracy | macro-F1 |",
         "|---|---|---|",
-        f"| narcowatch model | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |",
+        f"| narcowatch model (with vendor context) | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |",
+        f"| narcowatch model, listing alone | {res['alone']['accuracy']:.3f} | {res['alone']['macro_f1']:.3f} |",
         f"| baseline (char TF-IDF + LinearSVC) | {b['accuracy']:.3f} | {b['macro_f1']:.3f} |",
         "",
-        "| class | F1 model | F1 baseline |",
-        "|---|---|---|",
+        "| class | F1 model | F1 listing alone | F1 baseline |",
+        "|---|---|---|---|",
     ]
     for lab in res["labels"]:
-        lines.append(f"| {lab} | {m['per_class_f1'][lab]:.3f} | {b['per_class_f1'][lab]:.3f} |")
+        lines.append(f"| {lab} | {m['per_class_f1'][lab]:.3f} | {res['alone']['per_class_f1'][lab]:.3f} | "
+                     f"{b['per_class_f1'][lab]:.3f} |")
     wx = res["without_extractor"]
     lines += ["", f"Model given `substances: []` (a caller without the extractors; the term list and text still "
               f"read): accuracy {wx['accuracy']:.3f}, macro-F1 {wx['macro_f1']:.3f}."]
@@ -274,7 +330,7 @@ def eval_testbed(seeds: list[int], days: list[int]) -> None:
     from classifiers.category import predict_categories, score_post
 
     canon = _canonical_categories()
-    y_trade, s_trade, y_cat, p_cat, y_lst, p_lst = [], [], [], [], [], []
+    y_trade, s_trade, y_cat, p_cat, y_lst, p_lst, p_alone = [], [], [], [], [], [], []
     for seed in seeds:
         for day in days:
             key = answer_key(seed, day)
@@ -289,9 +345,11 @@ def eval_testbed(seeds: list[int], days: list[int]) -> None:
                     p_cat.append(res["category"])
             listings = [x for x in key.get("listings", []) if x.get("category")]
             preds = predict_categories([{"title": x.get("title", ""), "description": x.get("description", ""),
-                                         "substances": None} for x in listings])
+                                         "substances": None, "vendor": f"{x.get('site')}/{x.get('vendor')}"}
+                                        for x in listings])
             y_lst += [x["category"] for x in listings]
             p_lst += [p["category"] for p in preds]
+            p_alone += [max(p["listing_scores"], key=p["listing_scores"].get) for p in preds]
     pred = [s >= 0.5 for s in s_trade]
     print(f"testbed seeds {seeds} days {days}")
     print(f"posts: {len(y_trade)} ({sum(y_trade)} trade); trade relevance ROC AUC "
@@ -301,8 +359,9 @@ def eval_testbed(seeds: list[int], days: list[int]) -> None:
         print(f"post category (posts naming one category): accuracy {accuracy_score(y_cat, p_cat):.3f}, "
               f"macro-F1 {f1_score(y_cat, p_cat, average='macro'):.3f} on {len(y_cat)} posts")
     if y_lst:
-        print(f"listing category: accuracy {accuracy_score(y_lst, p_lst):.3f}, macro-F1 "
-              f"{f1_score(y_lst, p_lst, average='macro'):.3f} on {len(y_lst)} listings")
+        print(f"listing category (with vendor context): accuracy {accuracy_score(y_lst, p_lst):.3f}, macro-F1 "
+              f"{f1_score(y_lst, p_lst, average='macro'):.3f} on {len(y_lst)} listings; listing alone: accuracy "
+              f"{accuracy_score(y_lst, p_alone):.3f}, macro-F1 {f1_score(y_lst, p_alone, average='macro'):.3f}")
 
 
 def main() -> None:
@@ -313,6 +372,9 @@ def main() -> None:
     ap.add_argument("--labels", nargs="+", choices=LABEL_SETS, default=list(LABEL_SETS),
                     help="label sets to evaluate on (default: taxonomy and csv)")
     ap.add_argument("--write-card", action="store_true", help="write the figures into docs/model-card.md")
+    ap.add_argument("--without-late-additions", action="store_true",
+                    help="taxonomy labels without the names added after seeing CV errors (robustness check; "
+                         "never with --write-card)")
     ap.add_argument("--testbed", action="store_true",
                     help="evaluate posts (trade relevance, category) and listings on the testbed answer key")
     ap.add_argument("--testbed-seeds", type=int, nargs="*", default=[1, 2])
@@ -321,6 +383,11 @@ def main() -> None:
     if args.testbed:
         eval_testbed(args.testbed_seeds, args.testbed_days)
         return
+    if args.without_late_additions:
+        if args.write_card:
+            raise SystemExit("--without-late-additions is a robustness check; it does not write the card")
+        from classifiers.category_mapping import without_late_additions
+        without_late_additions()
     load_training_data([args.data])  # validates the file with a clear error before the long run
     block = render_all([cross_validate(args.data, args.folds, args.seed, label_set) for label_set in args.labels])
     print(block)
