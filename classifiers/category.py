@@ -12,8 +12,6 @@ probability is below the model's review threshold, or the text has no content to
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.category_lexicon import default_matcher
 from classifiers.category_model import MODEL_DIR, CategoryModel, with_substances
 from classifiers.category_taxonomy import LABELS
+from classifiers.post_relevance import post_context, trade_relevance
 
 __all__ = ["LABELS", "predict_categories", "recategorise", "score_post", "trade_relevance", "load_model",
            "set_model"]
@@ -116,53 +114,24 @@ def _scores(row: np.ndarray) -> dict[str, float]:
     return {label: round(float(p), 6) for label, p in zip(LABELS, row, strict=True)}
 
 
-# --- forum posts -------------------------------------------------------------------------------------
-# Trade relevance is a transparent score, not a trained model: no labelled forum data existed when this was
-# written (the testbed forum's answer key is the evaluation, scripts/eval_category.py --posts). It adds
-# log-odds for selling/buying language, prices, quantities and contact cues to the evidence that a drug is
-# named, so a trip report that names LSD scores low and "selling 10 tabs, 5$ each, PM me" scores high.
-_TRADE_CUES: list[tuple[re.Pattern[str], float]] = [
-    (re.compile(r"\b(?:selling|sell|for sale|wts|in stock|restock(?:ed)?|available now|vendor|shop)\b"), 1.6),
-    (re.compile(r"\b(?:buying|buy|wtb|looking for|need a (?:plug|connect|source)|where (?:can|to) (?:i )?"
-                r"(?:get|buy|find))\b"), 1.2),
-    (re.compile(r"\b(?:pm|dm|msg|message|contact|wickr|telegram|signal|threema|session|jabber|xmpp|"
-                r"email)\b(?: me)?"), 1.0),
-    (re.compile(r"(?:[$€£]\s?\d|\d\s?(?:usd|eur|gbp|btc|xmr|\$|€|£)\b|\bprice[sd]?\b|\bcheap\b)"), 1.4),
-    (re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:g|gr|grams?|kg|oz|mg|ug|µg|mcg|ml|tabs?|pills?|hits?)\b"), 0.8),
-    (re.compile(r"\b(?:ship(?:ping|s|ped)?|deliver(?:y|ed)?|stealth|escrow|fe\b|finalize|tracking|"
-                r"worldwide|domestic|dead ?drop|pickup|meet ?up)\b"), 1.0),
-    (re.compile(r"\b(?:bulk|wholesale|samples?|discount|deal|offer|menu|reship)\b"), 0.8),
-]
-_NON_TRADE_CUES: list[tuple[re.Pattern[str], float]] = [
-    (re.compile(r"\b(?:trip report|experience|harm reduction|dosage|dose|safe(?:ly|ty)?|test kit|"
-                r"reagent|effects?|tolerance|withdrawal|recovery|sober|news|arrested|busted|article)\b"), 0.9),
-]
-_BIAS = -3.2
+# --- forum posts: trade relevance (classifiers/post_relevance.py) plus the listing model's category ----------
 
 
-def trade_relevance(text: str, substances: Sequence[Mapping[str, Any]] | None = None) -> tuple[float, bool]:
-    """(drug-trade relevance in [0, 1], whether a drug is named) for a post's text; see score_post."""
-    low = (text or "").lower()
-    score = _BIAS
-    for pattern, weight in _TRADE_CUES:
-        score += weight * min(len(pattern.findall(low)), 2)
-    for pattern, weight in _NON_TRADE_CUES:
-        score -= weight * min(len(pattern.findall(low)), 2)
-    named = bool(default_matcher().find(low)) or bool(substances)
-    score += 1.8 if named else -1.5
-    return 1.0 / (1.0 + math.exp(-score)), named
-
-
-def score_post(text: str, substances: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+def score_post(text: str, substances: Sequence[Mapping[str, Any]] | None = None,
+               context: str = "") -> dict[str, Any]:
     """Drug-trade relevance in [0, 1] and a category for a forum post.
 
     `substances` is the extractors' output for the post (may be empty; None computes it when the
-    extractors are installed). The category comes from the listing model read on the post text.
+    extractors are installed); `context` the thread's title and the board's name (may be empty). The
+    category comes from the listing model read on the post text.
     """
     text = text or ""
     subs = list(substances) if substances is not None else None
     record: dict[str, Any] = {"title": text[:300], "text": text[300:3000], "substances": subs}
-    relevance, named = trade_relevance(text, subs)
+    if subs is None:
+        subs = with_substances([record])[0]["substances"]
+        record["substances"] = subs
+    relevance, named = trade_relevance(text, subs, context)
     result = predict_categories([record])[0]
     if not named and result["category"] != "not_drug":
         result["needs_review"] = True  # no drug named: a category guessed from style alone
@@ -175,7 +144,7 @@ def add_post_relevance(records: Sequence[Mapping[str, Any]], predictions: list[d
         if record.get("kind") != "post":
             continue
         text = " ".join(str(record.get(k) or "") for k in ("title", "description", "text")).strip()
-        relevance, named = trade_relevance(text, record.get("substances"))
+        relevance, named = trade_relevance(text, record.get("substances"), post_context(record))
         prediction["trade_relevance"] = round(relevance, 6)
         if not named and prediction["category"] != "not_drug":
             prediction["needs_review"] = True

@@ -38,8 +38,8 @@ def _input(record: Any) -> dict[str, Any]:
                 "price": str(record.price) if record.price is not None else None, "currency": record.currency,
                 "price_options": record.price_options, "quantity": record.quantity, "unit": record.unit,
                 "ships_from": record.ships_from, "ships_to": record.ships_to, "vendor": record.vendor_handle}
-    return {"kind": "post", "text": record.text,
-            "author": record.author, "lang": record.lang}
+    return {"kind": "post", "text": record.text, "author": record.author, "lang": record.lang,
+            "thread_title": record.thread_title, "board": record.board}
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -356,7 +356,8 @@ class ThreadPageObject(PageObject):
                                   text=text, posted_at=nz.parse_datetime(self.v(f.posted_at, node),
                                                                          self.profile.date_format),
                                   lang=self.v(f.lang, node), quotes=quotes or None,
-                                  signature=self.v(f.signature, node)))
+                                  signature=self.v(f.signature, node), thread_title=thread.title,
+                                  board=thread.board))
         return out
 
     def records(self) -> list[Any]:

@@ -328,14 +328,20 @@ def eval_testbed(seeds: list[int], days: list[int]) -> None:
     from sklearn.metrics import roc_auc_score
 
     from classifiers.category import predict_categories, score_post
+    from classifiers.category_model import extractor_substances
+    from classifiers.post_relevance import trade_relevance
 
     canon = _canonical_categories()
-    y_trade, s_trade, y_cat, p_cat, y_lst, p_lst, p_alone = [], [], [], [], [], [], []
+    y_trade, s_trade, s_text, y_cat, p_cat, y_lst, p_lst, p_alone = [], [], [], [], [], [], [], []
     for seed in seeds:
         for day in days:
             key = answer_key(seed, day)
+            titles = {t.get("thread_id"): str(t.get("title") or "") for t in key.get("threads", [])}
             for post in key.get("posts", []):
-                res = score_post(str(post.get("text") or ""), None)
+                text = str(post.get("text") or "")
+                context = f"{titles.get(post.get('thread_id'), '')} \n {post.get('board') or ''}"
+                res = score_post(text, None, context)
+                s_text.append(trade_relevance(text, extractor_substances({"title": text}))[0])
                 y_trade.append(bool(post.get("is_trade")))
                 s_trade.append(res["trade_relevance"])
                 cats = {canon.get(s) for s in post.get("substances") or []} - {None}
@@ -352,9 +358,11 @@ def eval_testbed(seeds: list[int], days: list[int]) -> None:
             p_alone += [max(p["listing_scores"], key=p["listing_scores"].get) for p in preds]
     pred = [s >= 0.5 for s in s_trade]
     print(f"testbed seeds {seeds} days {days}")
-    print(f"posts: {len(y_trade)} ({sum(y_trade)} trade); trade relevance ROC AUC "
-          f"{roc_auc_score(y_trade, s_trade):.3f}, F1@0.5 {f1_score(y_trade, pred):.3f}, "
-          f"accuracy@0.5 {accuracy_score(y_trade, pred):.3f}")
+    text_pred = [s >= 0.5 for s in s_text]
+    print(f"posts: {len(y_trade)} ({sum(y_trade)} trade); trade relevance (read with thread title and board) "
+          f"ROC AUC {roc_auc_score(y_trade, s_trade):.3f}, F1@0.5 {f1_score(y_trade, pred):.3f}, "
+          f"accuracy@0.5 {accuracy_score(y_trade, pred):.3f}; the post's text alone: ROC AUC "
+          f"{roc_auc_score(y_trade, s_text):.3f}, F1@0.5 {f1_score(y_trade, text_pred):.3f}")
     if y_cat:
         print(f"post category (posts naming one category): accuracy {accuracy_score(y_cat, p_cat):.3f}, "
               f"macro-F1 {f1_score(y_cat, p_cat, average='macro'):.3f} on {len(y_cat)} posts")
@@ -377,7 +385,8 @@ def main() -> None:
                          "never with --write-card)")
     ap.add_argument("--testbed", action="store_true",
                     help="evaluate posts (trade relevance, category) and listings on the testbed answer key")
-    ap.add_argument("--testbed-seeds", type=int, nargs="*", default=[1, 2])
+    # seed 1 day 1 was read while the post cues were written (docs/model-card.md): not in the default
+    ap.add_argument("--testbed-seeds", type=int, nargs="*", default=[2, 3])
     ap.add_argument("--testbed-days", type=int, nargs="*", default=[1, 7])
     args = ap.parse_args()
     if args.testbed:

@@ -58,6 +58,9 @@ class PostRecord:
     lang: str | None = None
     quotes: list | None = None
     signature: str | None = None
+    # where the post stands, read by the trade-relevance score (the thread row stores them)
+    thread_title: str | None = None
+    board: str | None = None
     trade_relevance: float | None = None
     category: str | None = None
     substances: list[str] = field(default_factory=list)

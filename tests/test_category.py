@@ -209,6 +209,27 @@ def test_score_post_separates_trade_from_talk(restore_model):
     assert set(sale) >= {"trade_relevance", "category", "category_scores", "needs_review", "model_version"}
 
 
+def test_where_a_post_stands_counts_for_its_trade_relevance(restore_model):
+    from classifiers.post_relevance import trade_relevance
+
+    reply = "Agreed, good call."
+    sales = trade_relevance(reply, [], "[WTS] Ketamine 5g - IceShop \n vendors")[0]
+    care = trade_relevance(reply, [], "How to stay safe at festivals \n harm-reduction")[0]
+    alone = trade_relevance(reply, [])[0]
+    assert care < alone < sales
+    # vendor reviews and orders, in English and in the markets' other languages
+    for text in ("Got my order from IceShop, legit vendor, would buy again. 2g ketamine",
+                 "Recibí el pedido de IceShop, 5g de ketamina, vendedor serio.",
+                 "Ketamin bestellt, nach 4 Tagen angekommen, seriöser Verkäufer."):
+        assert trade_relevance(text, [{"canonical": "ketamine"}])[0] > 0.6, text
+    assert trade_relevance("My trip report: ketamine effects, dose carefully", [{"canonical": "ketamine"}],
+                           "Trip reports \n harm-reduction")[0] < 0.2
+    # the crawl pipeline and analyze pass the context as thread_title and board
+    post = category.predict_categories([{"kind": "post", "text": reply, "thread_title": "[WTS] Ketamine 5g",
+                                         "board": "vendors", "substances": []}])[0]
+    assert post["trade_relevance"] == pytest.approx(sales, abs=1e-6)
+
+
 def test_posts_get_trade_relevance_through_predict_categories(restore_model):
     category.set_model(None)
     sale, listing = category.predict_categories([
