@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from scrapy import Request, signals
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
@@ -313,7 +313,9 @@ class Coordinator:
 
     # -- caps: the profile's page, item and time caps hold for the whole fleet, not per worker -----------
     def count_page(self, max_pages: int) -> tuple[int, str | None]:
-        """Count one fetched page for the fleet; (pages so far, the cap reason once the crawl is capped)."""
+        """Count one request about to be sent by the fleet; (requests so far, the cap reason once the crawl is
+        capped: the page cap reached, or an item or time cap marked by a worker). Past the cap a request is
+        not sent (crawler.politeness.PageCap)."""
         n, capped = self._count_page(keys=[self.keys.state, self.keys.stats], args=[max_pages])
         return int(n), capped.decode() if capped else None
 
@@ -486,43 +488,14 @@ class SharedRateLimit:
 CAP_REASONS = ("closespider_pagecount", "closespider_itemcount", "closespider_timeout")
 
 
-class SharedCaps:
-    """Extension: the profile's page cap counted over all workers (in Redis, not per process), and a crawl
-    capped by any worker (pages here; items and time marked by the store when a worker closes on them)
-    closed in every worker. Without it each worker stopped at its own cap with requests still queued, so
-    the crawl never completed."""
-
-    def __init__(self, crawler: Crawler, coordinator: Coordinator, max_pages: int):
-        self.crawler, self.coordinator, self.max_pages = crawler, coordinator, max_pages
-        self.closing = False
-        crawler.signals.connect(self.response_received, signal=signals.response_received)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SharedCaps:
-        coordinator = getattr(crawler, "nw_coordinator", None)
-        if coordinator is None:
-            raise NotConfigured("not a worker")
-        return cls(crawler, coordinator, crawler.settings.getint("NARCOWATCH_SHARED_MAX_PAGES"))
-
-    def response_received(self, response: Response, request: Request, spider: Any) -> None:
-        # every response counts, as Scrapy's own CLOSESPIDER_PAGECOUNT counts them in one process
-        _, capped = self.coordinator.count_page(self.max_pages)
-        if capped and not self.closing:
-            from scrapy.utils.defer import deferred_from_coro
-
-            self.closing = True
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason=capped))
-
-
 def worker_settings(values: dict[str, Any], keys: Keys, delay: float) -> dict[str, Any]:
     """A crawl's Scrapy settings turned into a worker's: scrapy-redis scheduling, shared politeness."""
     s = dict(values)
     s.update({
-        # the page cap is the fleet's (SharedCaps); item and time caps stay per worker, and the first worker
-        # to reach one stops the crawl
+        # the page cap is the fleet's (crawler.politeness.PageCap counts requests sent in Redis); item and
+        # time caps stay per worker, and the first worker to reach one stops the crawl
         "NARCOWATCH_SHARED_MAX_PAGES": s.get("CLOSESPIDER_PAGECOUNT", 0),
         "CLOSESPIDER_PAGECOUNT": 0,
-        "EXTENSIONS": {**(s.get("EXTENSIONS") or {}), "crawler.distributed.SharedCaps": 10},
         "SCHEDULER": "crawler.distributed.LeasedScheduler",
         "SCHEDULER_QUEUE_CLASS": "crawler.distributed.LeasedQueue",
         "SCHEDULER_QUEUE_KEY": keys.queue,

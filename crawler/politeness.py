@@ -7,6 +7,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -131,25 +132,44 @@ class PageCap:
     """Downloader middleware, last before the wire: at most `politeness.max_pages` requests leave in one
     crawl (robots.txt, retries and redirects included), and the one that reaches the cap asks the engine to
     close. Scrapy's CLOSESPIDER_PAGECOUNT counts responses and lets the requests already in flight
-    complete, so a crawl stored more pages than its cap (409 for 400 with a browser's tabs open)."""
+    complete, so a crawl stored more pages than its cap (409 for 400 with a browser's tabs open).
 
-    def __init__(self, crawler: Crawler, cap: int):
+    In a distributed crawl (a worker: the crawler carries `nw_coordinator`) the count is the fleet's, kept in
+    Redis, so the cap holds for all workers together; the same call tells a worker that another one stopped
+    the crawl on an item or time cap, and this worker then closes too (with that reason)."""
+
+    def __init__(self, crawler: Crawler, cap: int, coordinator: Any = None):
         self.crawler, self.cap, self.sent = crawler, cap, 0
+        self.coordinator, self.closing = coordinator, False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PageCap:
+        coordinator = getattr(crawler, "nw_coordinator", None)
+        if coordinator is not None:
+            return cls(crawler, crawler.settings.getint("NARCOWATCH_SHARED_MAX_PAGES"), coordinator)
         cap = crawler.settings.getint("CLOSESPIDER_PAGECOUNT")
         if cap <= 0:
             raise NotConfigured("no page cap")
         return cls(crawler, cap)
 
     def process_request(self, request: Request) -> None:
-        if self.sent >= self.cap:
+        if self.coordinator is not None:
+            sent, capped = self.coordinator.count_page(self.cap)  # the fleet's count, and its cap reason
+        else:
+            self.sent += 1
+            sent, capped = self.sent, ("closespider_pagecount" if self.sent >= self.cap else None)
+        if self.cap > 0 and sent > self.cap:
+            self._close(capped or "closespider_pagecount")
             raise PageCapReached(f"page cap {self.cap} reached: not sent")
-        self.sent += 1
-        if self.sent == self.cap:
-            from scrapy.utils.defer import deferred_from_coro
-
-            logger.info("page cap %d reached: the crawl closes once the requests in flight are done", self.cap)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="closespider_pagecount"))
+        if capped:
+            self._close(capped)
         return None
+
+    def _close(self, reason: str) -> None:
+        if self.closing:
+            return
+        from scrapy.utils.defer import deferred_from_coro
+
+        self.closing = True
+        logger.info("%s: the crawl closes once the requests in flight are done", reason)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))

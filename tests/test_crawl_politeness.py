@@ -116,3 +116,27 @@ def test_page_cap_counts_requests_as_they_leave_and_closes_once():
         return sent
 
     assert asyncio.run(send(5)) == 3 and closed == ["closespider_pagecount"]
+
+    # a worker of a distributed crawl: the fleet's count (Coordinator.count_page) decides, and a cap another
+    # worker reached first (an item cap here) closes this one with that reason
+    class Fleet:
+        def __init__(self, already: int, reason: str | None = None):
+            self.n, self.reason = already, reason
+
+        def count_page(self, max_pages):
+            self.n += 1
+            if max_pages and self.n >= max_pages:
+                self.reason = self.reason or "closespider_pagecount"
+            return self.n, self.reason
+
+    class Worker(Crawler):
+        def __init__(self, cap, fleet):
+            self.settings, self.engine = Settings({"NARCOWATCH_SHARED_MAX_PAGES": cap}), Engine()
+            self.nw_coordinator = fleet
+
+    closed.clear()
+    cap = PageCap.from_crawler(Worker(10, Fleet(already=8)))  # the other workers sent 8
+    assert asyncio.run(send(5)) == 2 and closed == ["closespider_pagecount"]
+    closed.clear()
+    cap = PageCap.from_crawler(Worker(0, Fleet(already=3, reason="closespider_itemcount")))  # no page cap
+    assert asyncio.run(send(2)) == 2 and closed == ["closespider_itemcount"]
