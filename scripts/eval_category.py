@@ -62,6 +62,7 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
     synth_records = with_substances(synth.records)
     y = np.array(real.labels, dtype=object)
     preds = {name: np.empty(len(y), dtype=object) for name in ("model", "alone", "baseline", "bare")}
+    top = {name: np.zeros(len(y)) for name in ("model", "alone")}  # the top probability, for calibration
     labels = sorted(set(real.labels))
     oof = np.zeros((len(y), len(labels)))
     config = TrainConfig(seed=seed)
@@ -84,6 +85,7 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
             preds[name][te] = classes[final.argmax(axis=1)]
             if name == "model":
                 preds["alone"][te] = classes[alone.argmax(axis=1)]
+                top["model"][te], top["alone"][te] = final.max(axis=1), alone.max(axis=1)
                 for j, label in enumerate(fitted.classes):
                     if label in labels:
                         oof[te, labels.index(label)] = d[:, j]
@@ -101,6 +103,8 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
             "per_class_f1": dict(zip(labels, f1_score(y, pred, average=None, labels=labels), strict=True)),
             "confusion": confusion_matrix(y, pred, labels=labels),
         }
+    out["calibration"] = {name: calibration(top[name], preds[name] == y, config.review_threshold)
+                          for name in ("model", "alone")}
     out["without_extractor"] = {"accuracy": accuracy_score(y, preds["bare"]),
                                 "macro_f1": f1_score(y, preds["bare"], average="macro", labels=labels)}
     if real.relabelled:
@@ -115,6 +119,18 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
     out["ceiling"] = ceiling(records, real.labels, real.groups, oof, labels)
     out["audit"] = label_audit_figures(data_path, real, preds)
     return out
+
+
+def calibration(top: np.ndarray, correct: np.ndarray, threshold: float, bins: int = 15) -> dict:
+    """Expected calibration error of the top probability (equal-width bins) and the review rule's effect."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(top, edges[1:-1]), 0, bins - 1)
+    ece = sum(abs(top[which == b].mean() - correct[which == b].mean()) * (which == b).mean()
+              for b in range(bins) if (which == b).any())
+    flagged = top < threshold
+    return {"ece": float(ece), "review_share": float(flagged.mean()),
+            "accuracy_flagged": float(correct[flagged].mean()) if flagged.any() else float("nan"),
+            "accuracy_unflagged": float(correct[~flagged].mean()) if (~flagged).any() else float("nan")}
 
 
 def label_audit_figures(data_path: Path, real, preds: dict) -> dict | None:
@@ -272,6 +288,12 @@ def render(res: dict) -> str:
     for lab in res["labels"]:
         lines.append(f"| {lab} | {m['per_class_f1'][lab]:.3f} | {res['alone']['per_class_f1'][lab]:.3f} | "
                      f"{b['per_class_f1'][lab]:.3f} |")
+    cal = res["calibration"]
+    lines += ["", "Calibration of the top probability (expected calibration error, 15 bins) and the review rule "
+              "(`needs_review` below 0.6): " + "; ".join(
+                  f"{label}: ECE {cal[k]['ece']:.3f}, {cal[k]['review_share']:.1%} flagged, accuracy "
+                  f"{cal[k]['accuracy_flagged']:.3f} flagged / {cal[k]['accuracy_unflagged']:.3f} not flagged"
+                  for k, label in (("model", "model with vendor context"), ("alone", "listing alone"))) + "."]
     wx = res["without_extractor"]
     lines += ["", f"Model given `substances: []` (a caller without the extractors; the term list and text still "
               f"read): accuracy {wx['accuracy']:.3f}, macro-F1 {wx['macro_f1']:.3f}."]
