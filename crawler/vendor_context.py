@@ -40,7 +40,8 @@ def listing_scores(analysis: dict | None) -> dict | None:
 
 def apply_after_run(engine: Engine, run_id: int) -> dict[str, Any]:
     """Re-read the listings of the vendor accounts run `run_id` stored listings for; returns
-    {"accounts": ..., "listings": ..., "changed": ...} or {"error": ...} (nothing written then)."""
+    {"accounts", "listings" read, "changed" (rows rewritten: category, scores or review flag), "category_changed"}
+    or {"error": ...} (nothing written then)."""
     recategorise = _recategoriser()
     if recategorise is None:
         return {"skipped": "category classifier not installed"}
@@ -48,7 +49,7 @@ def apply_after_run(engine: Engine, run_id: int) -> dict[str, Any]:
         with Session(engine) as s:
             accounts = sorted(s.scalars(select(Listing.vendor_account_id).distinct().where(
                 Listing.last_crawl_run_id == run_id, Listing.vendor_account_id.is_not(None))).all())
-            read = changed = 0
+            read = changed = recategorised = 0
             for start in range(0, len(accounts), ACCOUNTS_PER_QUERY):
                 chunk = accounts[start:start + ACCOUNTS_PER_QUERY]
                 rows = [row for row in s.execute(
@@ -67,13 +68,14 @@ def apply_after_run(engine: Engine, run_id: int) -> dict[str, Any]:
                         category=result["category"], category_scores=result["category_scores"],
                         needs_review=result["needs_review"]))
                     changed += 1
+                    recategorised += row.category != result["category"]
             s.commit()
     except Exception as exc:  # the listing-alone categories stay; the crawl's result must not be lost over this
         log.error("vendor context after run %s failed (%s); listing-alone categories kept", run_id, exc)
         return {"error": f"{type(exc).__name__}: {exc}"}
-    log.info("vendor context after run %s: %d accounts, %d listings read, %d changed", run_id, len(accounts),
-             read, changed)
-    return {"accounts": len(accounts), "listings": read, "changed": changed}
+    log.info("vendor context after run %s: %d accounts, %d listings read, %d rewritten, %d of them with another "
+             "category", run_id, len(accounts), read, changed, recategorised)
+    return {"accounts": len(accounts), "listings": read, "changed": changed, "category_changed": recategorised}
 
 
 __all__ = ["apply_after_run", "listing_scores"]
