@@ -32,7 +32,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.svm import LinearSVC
 
-from classifiers.category_context import SHRINK, VendorContext
+from classifiers.category_context import VendorContext
 from classifiers.category_features import EvidenceFeatures, TextFeatures
 from classifiers.category_taxonomy import LABELS
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 MODEL_DIR = Path(__file__).with_name("models")
 MODEL_FILE = "category.joblib"
 META_FILE = "category.json"
-FORMAT = 2  # 2: the vendor-context stage (classifiers.category_context) is part of the model
+FORMAT = 3  # 2: a vendor-context stage is part of the model; 3: that stage is a product of experts
 
 
 @dataclass
@@ -355,9 +355,10 @@ def train(records: Sequence[Mapping[str, Any]], labels: Sequence[str], groups: S
         "config": asdict(config),
         "temperature": temperature,
         "evidence_source": evidence_source(),
-        "vendor_context": ({"stage": "multinomial logistic regression over listing-alone probabilities and the "
+        "vendor_context": ({"stage": "product of experts: listing-alone probabilities times the smoothed "
                                      "leave-one-out mean of the vendor's other listings (category_context.py)",
-                            "shrink": SHRINK} if fitted.context is not None else None),
+                            **{k: getattr(fitted.context, k) for k in ("strength", "half", "eps", "temperature")}}
+                           if fitted.context is not None else None),
         "calibration": {
             "oof_accuracy": float(correct.mean()),
             "review_share": float(flagged.mean()),

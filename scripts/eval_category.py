@@ -63,6 +63,7 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
     y = np.array(real.labels, dtype=object)
     preds = {name: np.empty(len(y), dtype=object) for name in ("model", "alone", "baseline", "bare")}
     top = {name: np.zeros(len(y)) for name in ("model", "alone")}  # the top probability, for calibration
+    flips = {"sure": 0, "changed": 0}
     labels = sorted(set(real.labels))
     oof = np.zeros((len(y), len(labels)))
     config = TrainConfig(seed=seed)
@@ -86,6 +87,9 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
             if name == "model":
                 preds["alone"][te] = classes[alone.argmax(axis=1)]
                 top["model"][te], top["alone"][te] = final.max(axis=1), alone.max(axis=1)
+                sure = alone.max(axis=1) > 0.95  # read alone with confidence: does the shop overrule it?
+                flips["sure"] += int(sure.sum())
+                flips["changed"] += int((sure & (final.argmax(axis=1) != alone.argmax(axis=1))).sum())
                 for j, label in enumerate(fitted.classes):
                     if label in labels:
                         oof[te, labels.index(label)] = d[:, j]
@@ -105,6 +109,7 @@ def cross_validate(data_path: Path, folds: int, seed: int, label_set: str = "tax
         }
     out["calibration"] = {name: calibration(top[name], preds[name] == y, config.review_threshold)
                           for name in ("model", "alone")}
+    out["flips"] = flips
     out["without_extractor"] = {"accuracy": accuracy_score(y, preds["bare"]),
                                 "macro_f1": f1_score(y, preds["bare"], average="macro", labels=labels)}
     if real.relabelled:
@@ -293,7 +298,9 @@ def render(res: dict) -> str:
               "(`needs_review` below 0.6): " + "; ".join(
                   f"{label}: ECE {cal[k]['ece']:.3f}, {cal[k]['review_share']:.1%} flagged, accuracy "
                   f"{cal[k]['accuracy_flagged']:.3f} flagged / {cal[k]['accuracy_unflagged']:.3f} not flagged"
-                  for k, label in (("model", "model with vendor context"), ("alone", "listing alone"))) + "."]
+                  for k, label in (("model", "model with vendor context"), ("alone", "listing alone"))) + ".",
+              "", f"Listings read alone with a top probability above 0.95: {res['flips']['sure']}; the vendor context "
+              f"changed the class of {res['flips']['changed']} of them."]
     wx = res["without_extractor"]
     lines += ["", f"Model given `substances: []` (a caller without the extractors; the term list and text still "
               f"read): accuracy {wx['accuracy']:.3f}, macro-F1 {wx['macro_f1']:.3f}."]

@@ -62,6 +62,11 @@ def test_the_second_stage_learns_that_a_shop_sells_one_kind_of_thing():
     context = (with_context.argmax(axis=1) == np.array(y2)).mean()
     assert alone < 0.8 and context > alone + 0.1, (alone, context)
     np.testing.assert_allclose(with_context.sum(axis=1), 1.0)
+    # a listing the model is sure of keeps its class at a shop of something else (the first version of the
+    # stage turned a listing read as stimulants with probability 1.0 into not_drug at a doping shop)
+    sure = np.array([[1.0, 0.0, 0.0]] + [[0.0, 0.0, 1.0]] * 20)
+    kept, _ = stage.apply(sure, ["odd-shop"] * 21)
+    assert kept[0].argmax() == 0 and kept[1:].argmax(axis=1).tolist() == [2] * 20
     # a shop's only listing is read alone: where the listing model was sure, the stage keeps what it said
     single = [i for i, n in enumerate(read) if n == 0 and P2[i].max() > 0.7]
     assert single and (with_context[single].argmax(axis=1) == P2[single].argmax(axis=1)).all()
