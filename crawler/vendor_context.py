@@ -52,13 +52,15 @@ def apply_after_run(engine: Engine, run_id: int) -> dict[str, Any]:
             read = changed = recategorised = 0
             for start in range(0, len(accounts), ACCOUNTS_PER_QUERY):
                 chunk = accounts[start:start + ACCOUNTS_PER_QUERY]
-                rows = [row for row in s.execute(
-                    select(Listing.id, Listing.vendor_account_id, Listing.analysis, Listing.category,
-                           Listing.category_scores, Listing.needs_review)
-                    .where(Listing.vendor_account_id.in_(chunk)).order_by(Listing.id))
-                    if listing_scores(row.analysis) is not None]
-                results = recategorise([row.vendor_account_id for row in rows],
-                                       [listing_scores(row.analysis) for row in rows])
+                rows, scores = [], []
+                for row in s.execute(select(Listing.id, Listing.vendor_account_id, Listing.analysis,
+                                            Listing.category, Listing.category_scores, Listing.needs_review)
+                                     .where(Listing.vendor_account_id.in_(chunk)).order_by(Listing.id)):
+                    alone = listing_scores(row.analysis)
+                    if alone is not None:
+                        rows.append(row)
+                        scores.append(alone)
+                results = recategorise([row.vendor_account_id for row in rows], scores)
                 read += len(rows)
                 for row, result in zip(rows, results, strict=True):
                     if (row.category, row.category_scores, row.needs_review) == (

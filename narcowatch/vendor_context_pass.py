@@ -1,7 +1,7 @@
 """The vendor-context pass of `narcowatch analyze`: once every record of the file is analysed (each listing
 alone, narcowatch/analysis.py), listings that share a `vendor` are re-read with the vendor's other listings in
 the file (classifiers.category_context), and the output is rewritten with their category, scores and review
-flag. Memory: 12 floats per record that names a vendor.
+flag. Memory: 12 floats per record (kept for every record, so rows stay aligned with the output lines).
 """
 
 from __future__ import annotations
